@@ -1,0 +1,93 @@
+"""Light-enhancement curves: the maths shared by training, torch and the CPU path.
+
+The ``fast`` model follows Zero-DCE++: a network predicts, at thumbnail
+resolution, a per-pixel parameter ``alpha`` in [-1, 1] for the quadratic curve
+
+    LE(x) = x + alpha * x * (1 - x)        (x in [0, 1])
+
+applied ``iterations`` times. LE maps 0 → 0 and 1 → 1 and is monotone for
+|alpha| ≤ 1, so it lifts shadows without ever pushing a pixel past white.
+
+nocturne applies the curve to luma only and scales chroma by the curve's gain
+(measured on the thumbnail), which keeps hue and lets the full-resolution work
+be one 2-D table lookup per luma sample plus a multiply per chroma sample.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+ALPHA_LEVELS = 256          # rows of the lookup table, alpha from -1 to +1
+DEFAULT_ITERATIONS = 8
+CHROMA_GAIN_MAX = 5.0       # limits chroma noise amplification in near-black areas
+_EPS = 1.0 / 255.0
+
+
+def apply_curve(x: Any, alpha: Any, iterations: int = DEFAULT_ITERATIONS) -> Any:
+    """Iterate LE(x) = x + alpha x (1 - x). Works for numpy arrays and torch tensors.
+
+    Args:
+        x: values in [0, 1].
+        alpha: broadcastable to ``x``, in [-1, 1].
+    """
+    for _ in range(iterations):
+        x = x + alpha * x * (1.0 - x)
+    return x
+
+
+def chroma_gain(y_thumb: Any, alpha_thumb: Any, iterations: int = DEFAULT_ITERATIONS) -> Any:
+    """Per-thumbnail-pixel chroma gain: curve(y) / y, clamped to [0, CHROMA_GAIN_MAX].
+
+    Scaling Cb/Cr by the same factor as Y' is what scaling R'G'B' by a common
+    gain does, so hue and saturation are kept. Measured on the (area-averaged)
+    thumbnail so chroma noise of single pixels is not amplified by their own
+    darkness.
+    """
+    lifted = apply_curve(y_thumb, alpha_thumb, iterations)
+    denominator = y_thumb * (y_thumb > _EPS) + _EPS * (y_thumb <= _EPS)
+    gain = lifted / denominator
+    if hasattr(gain, "clamp"):
+        return gain.clamp(0.0, CHROMA_GAIN_MAX)
+    return np.clip(gain, 0.0, CHROMA_GAIN_MAX)
+
+
+def alpha_to_row(alpha: np.ndarray) -> np.ndarray:
+    """Map alpha in [-1, 1] to a (fractional) LUT row in [0, ALPHA_LEVELS - 1]."""
+    return (np.clip(alpha, -1.0, 1.0) + 1.0) * ((ALPHA_LEVELS - 1) / 2.0)
+
+
+@lru_cache(maxsize=16)
+def luma_lut(
+    in_bits: int,
+    out_bits: int,
+    full_range: bool,
+    iterations: int = DEFAULT_ITERATIONS,
+) -> np.ndarray:
+    """Table T[row, code_in] = code_out of the curve for every alpha row and input code.
+
+    Input and output use the same range convention (limited or full); the bit
+    depth may change (10-bit in → 8-bit out costs nothing extra here).
+
+    Returns:
+        array of shape (ALPHA_LEVELS, 2**in_bits), uint8 if out_bits == 8 else uint16.
+        Read-only: it is cached and shared.
+    """
+    in_black, in_white = _luma_black_white(in_bits, full_range)
+    out_black, out_white = _luma_black_white(out_bits, full_range)
+    codes = np.arange(1 << in_bits, dtype=np.float64)
+    x = np.clip((codes - in_black) / (in_white - in_black), 0.0, 1.0)
+    alphas = np.linspace(-1.0, 1.0, ALPHA_LEVELS)[:, None]
+    y = apply_curve(x[None, :], alphas, iterations)
+    out = np.rint(out_black + y * (out_white - out_black))
+    table = np.clip(out, 0, (1 << out_bits) - 1).astype(np.uint8 if out_bits == 8 else np.uint16)
+    table.setflags(write=False)
+    return table
+
+
+def _luma_black_white(bits: int, full_range: bool) -> tuple[float, float]:
+    if full_range:
+        return 0.0, float((1 << bits) - 1)
+    return 16.0 * (1 << (bits - 8)), 235.0 * (1 << (bits - 8))

@@ -1,0 +1,73 @@
+"""The picture type that crosses the stream/engines boundary.
+
+``YuvImage`` holds the three planes of a Y'CbCr picture exactly as a decoder
+produced them (no conversion to RGB at full resolution: that is the single most
+expensive thing a CPU pipeline could do), plus what is needed to interpret the
+code values: bit depth, range and matrix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MATRICES = ("bt601", "bt709", "bt2020")
+
+
+@dataclass(frozen=True)
+class YuvImage:
+    """One Y'CbCr picture.
+
+    Attributes:
+        y: luma plane, shape (H, W), uint8 for 8-bit or uint16 for 9..16-bit.
+        u: Cb plane, shape (Hc, Wc) (4:2:0 → (H/2, W/2), 4:4:4 → (H, W)), same dtype.
+        v: Cr plane, same shape and dtype as ``u``.
+        bit_depth: significant bits per sample (8 or 10 in practice).
+        full_range: True for full ("JPEG", PC) range, False for limited (TV) range:
+            luma 16..235 and chroma 16..240 scaled by ``2**(bit_depth-8)``.
+        matrix: one of ``MATRICES``, the Y'CbCr matrix of the picture.
+    """
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    bit_depth: int = 8
+    full_range: bool = False
+    matrix: str = "bt709"
+
+    def __post_init__(self) -> None:
+        if self.y.ndim != 2 or self.u.shape != self.v.shape:
+            raise ValueError(f"bad plane shapes: y {self.y.shape}, u {self.u.shape}, v {self.v.shape}")
+        if self.matrix not in MATRICES:
+            raise ValueError(f"unknown matrix {self.matrix!r}; expected one of {MATRICES}")
+        expected = np.uint8 if self.bit_depth == 8 else np.uint16
+        if self.y.dtype != expected or self.u.dtype != expected:
+            raise ValueError(f"{self.bit_depth}-bit planes must be {np.dtype(expected).name}, got {self.y.dtype}")
+
+    @property
+    def height(self) -> int:
+        return int(self.y.shape[0])
+
+    @property
+    def width(self) -> int:
+        return int(self.y.shape[1])
+
+    @property
+    def max_code(self) -> int:
+        """Largest code value, 255 for 8-bit, 1023 for 10-bit."""
+        return (1 << self.bit_depth) - 1
+
+    def luma_black_white(self) -> tuple[float, float]:
+        """Code values of black and white luma for this depth and range."""
+        if self.full_range:
+            return 0.0, float(self.max_code)
+        scale = 1 << (self.bit_depth - 8)
+        return 16.0 * scale, 235.0 * scale
+
+    def chroma_centre_span(self) -> tuple[float, float]:
+        """(centre, span) of chroma codes: code = centre + span * c for c in [-0.5, 0.5]."""
+        centre = float(1 << (self.bit_depth - 1))
+        if self.full_range:
+            return centre, float(self.max_code)
+        return centre, 224.0 * (1 << (self.bit_depth - 8))

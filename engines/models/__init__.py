@@ -1,0 +1,1 @@
+"""Network definitions (torch). Weights live in ``engines/weights``."""

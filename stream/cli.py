@@ -1,0 +1,195 @@
+"""The ``nocturne`` command line (typer). Parses, validates, composes, reports.
+
+User mistakes end with one line on stderr and a non-zero exit code (see
+``stream.errors``); ``--debug`` shows tracebacks instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+try:  # typer ≥ 0.24 vendors click as typer._click; older releases use click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException
+
+from stream.config import load_config
+from stream.errors import NocturneError, OutputError, UsageError
+from stream.progress import FrameProgress, stderr_console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="nocturne: make dark, noisy video watchable.")
+console = stderr_console()
+_state = {"debug": False}
+
+
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.")) -> None:
+    _state["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="nocturne: %(levelname)s: %(message)s")
+
+
+@app.command()
+def enhance(
+    input: Path = typer.Argument(..., help="Video file, image (PNG/JPEG/…) or folder of images."),
+    output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4/.mkv/.mov), image, or folder."),
+    model: Optional[str] = typer.Option(None, help="fast | quality"),
+    strength: Optional[float] = typer.Option(None, help="0 (untouched) … 1 (full)."),
+    fps: Optional[float] = typer.Option(None, help="Constant output frame rate; default keeps every frame and timestamp."),
+    backend: Optional[str] = typer.Option(None, help="auto | torch | onnxruntime"),
+    device: Optional[str] = typer.Option(None, help="auto | cpu | cuda"),
+    codec: Optional[str] = typer.Option(None, help="h264 | hevc"),
+    crf: Optional[int] = typer.Option(None, help="Encoder quality, 0–51 (lower is better)."),
+    preset: Optional[str] = typer.Option(None, help="x264/x265 preset, ultrafast … veryslow."),
+    pix_fmt: Optional[str] = typer.Option(None, "--pix-fmt", help="yuv420p | yuv420p10le (keeps 10 bits)."),
+    fragmented: Optional[bool] = typer.Option(None, "--fragmented/--no-fragmented", help="Fragmented MP4 output."),
+    threads: Optional[int] = typer.Option(None, help="Model runtime threads."),
+    sequence: bool = typer.Option(False, "--sequence", help="Folder input: images are consecutive video frames."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML config (see configs/)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Enhance a video file, an image, or a folder of images."""
+    from stream.images import is_image_path, list_images
+    from stream.pipeline import ImageJob, VideoJob
+
+    settings = load_config(config, {
+        "enhance.model": model, "enhance.strength": strength, "fps": fps, "runtime.backend": backend,
+        "runtime.device": device, "runtime.threads": threads, "encode.codec": codec, "encode.crf": crf,
+        "encode.preset": preset, "encode.pix_fmt": pix_fmt, "encode.fragmented": fragmented,
+    })
+    if input.is_dir():
+        sources = list_images(input)
+        if not sources:
+            raise UsageError(f"{input} holds no images ({', '.join(('png', 'jpg', 'tif', 'bmp', 'webp'))})")
+        if output.exists() and not output.is_dir():
+            raise OutputError(f"output {output} must be a folder when the input is a folder")
+        _make_folder(output)
+        job = ImageJob(sources, [output / s.name for s in sources], settings, sequence=sequence)
+        label, total = f"{input.name}/", len(sources)
+    elif is_image_path(input):
+        target = output / input.name if output.is_dir() else output
+        if not is_image_path(target):
+            raise UsageError(f"output {output.name}: an image input needs an image output (.png, .jpg, …)")
+        job = ImageJob([input], [target], settings)
+        label, total = input.name, 1
+    else:
+        job = VideoJob(input, output, settings)
+        label, total = input.name, job.expected_frames()
+    if not quiet:
+        console.print(f"[dim]backend: {job.choice.describe()}[/dim]")
+    with _stop_on_signals(job), FrameProgress(label, total, console, enabled=None if not quiet else False) as bar:
+        summary = job.run(on_frame=bar.advance)
+    if not quiet:
+        _print_summary(summary)
+
+
+@app.command()
+def export(
+    model: str = typer.Option("fast", help="Model to export."),
+    output: Path = typer.Option(..., "-o", "--output", help="Path of the .onnx file to write."),
+) -> None:
+    """Export a model to ONNX (dynamic batch, height and width)."""
+    from engines.export import export_onnx
+    from engines.registry import model_info
+
+    model_info(model)              # checks the name and the weights before any work
+    if not output.parent.is_dir() and str(output.parent):
+        raise OutputError(f"cannot write {output}: folder {output.parent} does not exist")
+    path = export_onnx(model, output)
+    console.print(f"wrote {path} (input rgb: batch×3×height×width, output alpha: batch×1×height×width)")
+
+
+@app.command()
+def doctor() -> None:
+    """Print versions, devices, backends and codecs found on this machine."""
+    from stream.doctor import print_report
+
+    print_report(console)
+
+
+@app.command()
+def demo(
+    output_dir: Path = typer.Option(Path("demo-output"), "--output-dir", help="Where the clips and the PNG go."),
+    seconds: float = typer.Option(4.0, help="Length of the generated dark clip."),
+) -> None:
+    """Make a dark test clip, enhance it, write a before/after PNG."""
+    from stream.demo import run_demo
+
+    run_demo(output_dir, seconds, console)
+
+
+@app.command()
+def bench(
+    frames: int = typer.Option(240, help="Frames per generated clip."),
+    sizes: str = typer.Option("720p,1080p", help="Comma-separated: 480p, 720p, 1080p, 2160p."),
+) -> None:
+    """Time decode, model, encode and end to end; compare with FFmpeg's classic chain."""
+    from stream.bench import run_bench
+
+    run_bench([s.strip() for s in sizes.split(",") if s.strip()], frames, console)
+
+
+def _print_summary(summary) -> None:
+    seconds = f"{summary.media_duration_s:.1f} s of video, " if summary.media_duration_s else ""
+    console.print(f"[green]done[/green]: {summary.frames_out} frames ({seconds}{summary.frames_in} decoded) → "
+                  f"{summary.output} in {summary.elapsed_s:.1f} s, {summary.fps:.1f} fps · {summary.backend}")
+    for name in summary.dropped_streams:
+        console.print(f"[yellow]warning[/yellow]: stream {name} was dropped: the output container cannot hold it")
+
+
+def _make_folder(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot create folder {path}: {error.strerror}") from error
+
+
+@contextmanager
+def _stop_on_signals(job) -> Iterator[None]:
+    """SIGINT/SIGTERM: stop reading, finish and finalise what was read."""
+    def handler(signum, _frame) -> None:
+        job.request_stop()
+        console.print(f"\n[yellow]{signal.Signals(signum).name}: finishing the output…[/yellow]")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; returns the exit code."""
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name="nocturne")
+        return code if isinstance(code, int) else 0
+    except typer.Abort:
+        console.print("nocturne: aborted")
+        return 130
+    except ClickException as error:            # bad option, missing argument, …
+        console.print(f"nocturne: error: {error.format_message()}", markup=False)
+        return 2
+    except NocturneError as error:
+        if _state["debug"]:
+            raise
+        console.print(f"nocturne: error: {error}", markup=False)
+        return error.exit_code
+    except KeyboardInterrupt:
+        console.print("nocturne: interrupted")
+        return 130
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

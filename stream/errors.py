@@ -1,0 +1,53 @@
+"""Errors of the stream layer; each one's message is a single line for the user.
+
+Exit codes (``nocturne`` returns them): 2 usage/config/option, 3 unreadable
+input, 4 input damaged (partial output written), 5 output not writable,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+from engines.errors import (  # noqa: F401  (re-exported)
+    BackendUnavailableError,
+    ModelNotAvailableError,
+    NocturneError,
+    WeightsChecksumError,
+)
+
+
+class UsageError(NocturneError, ValueError):
+    """A bad option value or config file."""
+
+    exit_code = 2
+
+
+class InputNotFoundError(NocturneError, FileNotFoundError):
+    exit_code = 3
+
+
+class NoVideoStreamError(NocturneError, ValueError):
+    exit_code = 3
+
+
+class DecodeError(NocturneError, ValueError):
+    """The input cannot be opened or read as media."""
+
+    exit_code = 3
+
+
+class InputDamagedError(NocturneError, ValueError):
+    """The input was truncated or corrupt part-way; what decoded was written."""
+
+    exit_code = 4
+
+
+class OutputError(NocturneError, OSError):
+    """The output cannot be created or written."""
+
+    exit_code = 5
+
+
+class InterruptedRun(NocturneError):
+    """SIGINT/SIGTERM stopped the run; the output holds the frames done."""
+
+    exit_code = 130

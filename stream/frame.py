@@ -1,0 +1,68 @@
+"""The items that travel through the graph: ``Frame`` and ``SidePacket``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from engines.image import YuvImage
+
+
+@dataclass(frozen=True)
+class ColourTags:
+    """Colour description as FFmpeg enumerates it (AVColorRange, AVColorSpace, …).
+
+    Kept as FFmpeg's integers so they pass to the encoder untouched; ``matrix``
+    in ``YuvImage`` is the interpretation used for arithmetic.
+    """
+
+    color_range: int = 0       # 0 unspecified, 1 limited (MPEG), 2 full (JPEG)
+    colorspace: int = 2        # matrix coefficients; 2 = unspecified
+    color_primaries: int = 2
+    color_trc: int = 2
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One picture on its way through the graph.
+
+    Attributes:
+        image: the Y'CbCr planes; width and height are even (odd inputs are padded
+            by repeating the last column/row, see ``stream.planes``).
+        pts: presentation timestamp in units of ``time_base`` (integer, never float).
+        time_base: seconds per pts unit.
+        index: position of the source frame in decode output order (0-based); a
+            duplicate made by the pacer keeps its source's index.
+        display_size: (width, height) before padding, i.e. the true picture size.
+        tags: colour tags to carry to the output.
+        rotation: display rotation in degrees (counter-clockwise, as FFmpeg's display matrix).
+        duration: duration in ``time_base`` units when known.
+        stats: small per-frame measurements added by stages (mean luma, …).
+    """
+
+    image: YuvImage
+    pts: int
+    time_base: Fraction
+    index: int
+    display_size: tuple[int, int]
+    tags: ColourTags = ColourTags()
+    rotation: int = 0
+    duration: int | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def time(self) -> Fraction:
+        """Presentation time in seconds, exact."""
+        return self.pts * self.time_base
+
+
+@dataclass(frozen=True)
+class SidePacket:
+    """A packet of a stream that is copied, not decoded (audio, subtitles, data).
+
+    ``packet`` is a PyAV ``Packet`` of input stream ``stream_index``.
+    """
+
+    packet: Any
+    stream_index: int

@@ -1,0 +1,232 @@
+"""Measure an enhancer against classical baselines on the held-out dev set.
+
+    python -m tools.eval --model fast [--data ../shared/data/clean] [--out runs/eval] [--limit N]
+
+Dev set: every image of ``tools.train.DEV_FOLDERS`` (Kodak24 + CBSD68, 92 photos,
+never seen in training), cropped to even H and W (4:2:0 needs it) and degraded
+with ``tools.lowlight_synth.degrade`` using a ``torch.Generator`` seeded with the
+image's index in sorted order, so every run (and every ``--limit``) sees the very
+same dark inputs and targets. Everything is compared as 8-bit R'G'B'.
+
+Methods (all uint8 RGB (H, W, 3) → uint8 RGB (H, W, 3)):
+    input   the dark image itself (the floor any method must beat);
+    gamma   out = in ** (1 / 2.2), one fixed global curve;
+    clahe   the gamma lift, then OpenCV CLAHE (clip 2.0, 8×8 tiles) on L of Lab;
+    <model> the real inference path: RGB → 8-bit 4:2:0 limited-range BT.709
+            ``YuvImage`` → ``CurveEnhancer.enhance`` (state reset per photo) → RGB.
+
+Metrics, averaged over images: PSNR and SSIM against the target (scikit-image,
+data range 255); mean BT.709 luma Y' of the output in [0, 1] (the target's is
+printed for reference); clipped share = fraction of pixels whose largest channel
+is ≥ 250 in the output minus that fraction in the target (positive: highlights
+blown that should not be); runtime per image in ms (for the model this includes
+the RGB↔YUV conversions, which a decoder-fed pipeline does not pay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import cv2
+import numpy as np
+import torch
+from skimage.metrics import peak_signal_noise_ratio, structural_similarity
+
+from engines.colour import rgb_to_yuv, yuv_to_rgb
+from engines.enhancer import CurveEnhancer
+from engines.image import YuvImage
+from engines.runtimes import select_runtime
+from tools.lowlight_synth import degrade
+from tools.train import DEV_FOLDERS, IMAGE_SUFFIXES
+
+Method = Callable[[np.ndarray], np.ndarray]
+GAMMA = 2.2
+CLIP_CODE = 250
+SHEET_ROWS = 6
+TILE_WIDTH = 256
+
+
+@dataclass(frozen=True)
+class DevPair:
+    """One dev image: dark input and target, uint8 RGB (H, W, 3), H and W even."""
+
+    name: str
+    dark: np.ndarray
+    target: np.ndarray
+
+
+def list_dev_images(data: Path) -> list[Path]:
+    """Sorted dev-set image paths under ``data/<folder>`` for each dev folder."""
+    return sorted(p for folder in DEV_FOLDERS for p in (data / folder).rglob("*")
+                  if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def load_dev_set(data: Path, limit: int | None = None) -> list[DevPair]:
+    """Read and degrade the dev images; image i is degraded with seed i (reproducible)."""
+    pairs = []
+    for index, path in enumerate(list_dev_images(data)[:limit]):
+        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if bgr is None:
+            raise ValueError(f"unreadable dev image {path}")
+        h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
+        rgb = cv2.cvtColor(bgr[:h, :w], cv2.COLOR_BGR2RGB)
+        clean = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255.0
+        dark, target = degrade(clean, torch.Generator().manual_seed(index))
+        pairs.append(DevPair(f"{path.parent.name}/{path.stem}", to_uint8(dark[0]), to_uint8(target[0])))
+    return pairs
+
+
+def to_uint8(chw: torch.Tensor) -> np.ndarray:
+    """(3, H, W) float in [0, 1] → (H, W, 3) uint8, rounded."""
+    return (chw.clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy().copy()
+
+
+def gamma_lift(rgb: np.ndarray, gamma: float = GAMMA) -> np.ndarray:
+    """Fixed curve out = in ** (1 / gamma) on every channel, via a 256-entry table."""
+    table = np.round(255.0 * (np.arange(256) / 255.0) ** (1.0 / gamma)).astype(np.uint8)
+    return cv2.LUT(rgb, table)
+
+
+def clahe(rgb: np.ndarray) -> np.ndarray:
+    """Gamma lift, then CLAHE on L of Lab: local contrast on top of the global lift, hue kept."""
+    lab = cv2.cvtColor(gamma_lift(rgb), cv2.COLOR_RGB2LAB)
+    lab[..., 0] = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(lab[..., 0])
+    return cv2.cvtColor(lab, cv2.COLOR_LAB2RGB)
+
+
+def rgb_to_yuv_image(rgb: np.ndarray) -> YuvImage:
+    """uint8 RGB (H, W, 3), H and W even → 8-bit 4:2:0 limited-range BT.709 ``YuvImage``.
+
+    Chroma is the mean of each 2×2 block, as most encoders' default downsampler does.
+    """
+    x = rgb.astype(np.float32) / 255.0
+    y, cb, cr = rgb_to_yuv(x[..., 0], x[..., 1], x[..., 2], "bt709")
+    h, w = y.shape
+    cb, cr = (c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for c in (cb, cr))
+    return YuvImage(_codes(y, 16, 219), _codes(cb, 128, 224), _codes(cr, 128, 224), 8, False, "bt709")
+
+
+def _codes(value: np.ndarray, offset: float, span: float) -> np.ndarray:
+    """Normalised values → rounded 8-bit codes ``offset + span * value``."""
+    return np.clip(np.round(offset + span * value), 0, 255).astype(np.uint8)
+
+
+def yuv_image_to_rgb(image: YuvImage) -> np.ndarray:
+    """``YuvImage`` (any depth/range/subsampling) → uint8 RGB (H, W, 3); chroma upsampled bilinearly."""
+    black, white = image.luma_black_white()
+    centre, span = image.chroma_centre_span()
+    size = (image.width, image.height)
+    y = (image.y.astype(np.float32) - black) / (white - black)
+    cb, cr = ((cv2.resize(c.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) - centre) / span
+              for c in (image.u, image.v))
+    rgb = np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
+    return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
+
+
+def enhancer_method(enhancer: CurveEnhancer) -> Method:
+    """Wrap an enhancer as an RGB method; each photo is independent, so state is reset first."""
+    def run(rgb: np.ndarray) -> np.ndarray:
+        enhancer.reset()
+        return yuv_image_to_rgb(enhancer.enhance(rgb_to_yuv_image(rgb)))
+    return run
+
+
+def mean_luma(rgb: np.ndarray) -> float:
+    """Mean BT.709 Y' of uint8 RGB, in [0, 1]."""
+    y, _, _ = rgb_to_yuv(*(rgb[..., i].astype(np.float32) / 255.0 for i in range(3)))
+    return float(y.mean())
+
+
+def clipped_fraction(rgb: np.ndarray) -> float:
+    """Fraction of pixels whose largest channel is ≥ ``CLIP_CODE``."""
+    return float((rgb.max(axis=2) >= CLIP_CODE).mean())
+
+
+def image_metrics(output: np.ndarray, target: np.ndarray) -> dict[str, float]:
+    """PSNR (dB), SSIM, mean luma and clipped share of one output against its target."""
+    return {
+        "psnr": float(peak_signal_noise_ratio(target, output, data_range=255)),
+        "ssim": float(structural_similarity(target, output, channel_axis=2, data_range=255)),
+        "luma": mean_luma(output),
+        "clipped": clipped_fraction(output) - clipped_fraction(target),
+    }
+
+
+def evaluate(pairs: list[DevPair], methods: dict[str, Method]
+             ) -> tuple[dict[str, dict[str, float]], dict[str, list[np.ndarray]]]:
+    """Run every method on every pair. Returns (mean metrics per method, outputs per method)."""
+    sums: dict[str, dict[str, float]] = {name: {} for name in methods}
+    outputs: dict[str, list[np.ndarray]] = {name: [] for name in methods}
+    for pair in pairs:
+        for name, method in methods.items():
+            start = time.perf_counter()
+            out = method(pair.dark)
+            elapsed_ms = 1000.0 * (time.perf_counter() - start)
+            values = image_metrics(out, pair.target) | {"ms": elapsed_ms}
+            for key, value in values.items():
+                sums[name][key] = sums[name].get(key, 0.0) + value
+            outputs[name].append(out)
+    return {name: {k: v / len(pairs) for k, v in s.items()} for name, s in sums.items()}, outputs
+
+
+def markdown_table(results: dict[str, dict[str, float]], pairs: list[DevPair]) -> str:
+    """Results as a markdown table, with a line saying what was measured."""
+    target_luma = np.mean([mean_luma(p.target) for p in pairs])
+    lines = [f"Dev set: {len(pairs)} images of {', '.join(DEV_FOLDERS)}, degraded with seed = index; "
+             f"target mean luma {target_luma:.3f}.", "",
+             "| method | PSNR dB | SSIM | mean luma | clipped share | ms/image |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for name, m in results.items():
+        lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim']:.3f} | {m['luma']:.3f} "
+                     f"| {m['clipped']:+.4f} | {m['ms']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def contact_sheet(pairs: list[DevPair], outputs: dict[str, list[np.ndarray]], rows: int = SHEET_ROWS) -> np.ndarray:
+    """RGB uint8 grid: rows spread evenly over the dev set, columns = methods then target."""
+    picks = np.linspace(0, len(pairs) - 1, min(rows, len(pairs))).round().astype(int)
+    columns = list(outputs) + ["target"]
+    band = np.full((28, TILE_WIDTH * len(columns), 3), 255, np.uint8)
+    for i, label in enumerate(columns):
+        cv2.putText(band, label, (TILE_WIDTH * i + 8, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
+    strips = [band]
+    for k in picks:
+        tiles = [outputs[name][k] for name in outputs] + [pairs[k].target]
+        h, w = tiles[0].shape[:2]
+        size = (TILE_WIDTH, round(h * TILE_WIDTH / w))
+        strips.append(np.hstack([cv2.resize(t, size, interpolation=cv2.INTER_AREA) for t in tiles]))
+    return np.vstack(strips)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="fast", choices=["fast"])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
+    parser.add_argument("--out", type=Path, default=Path("runs/eval"))
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N dev images")
+    parser.add_argument("--backend", default="auto", help="runtime backend for the model (auto, torch, onnxruntime)")
+    args = parser.parse_args()
+
+    choice = select_runtime(args.backend, "cpu")
+    enhancer = CurveEnhancer(choice.runtime.open(args.model))
+    pairs = load_dev_set(args.data, args.limit)
+    if not pairs:
+        raise SystemExit(f"no dev images under {args.data} ({', '.join(DEV_FOLDERS)})")
+    methods: dict[str, Method] = {"input": lambda rgb: rgb, "gamma": gamma_lift, "clahe": clahe,
+                                  args.model: enhancer_method(enhancer)}
+    results, outputs = evaluate(pairs, methods)
+    table = markdown_table(results, pairs) + f"\nRuntime: {choice.describe()}.\n"
+    print(table)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"eval_{args.model}.md").write_text(table)
+    sheet = contact_sheet(pairs, outputs)
+    cv2.imwrite(str(args.out / f"contact_{args.model}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"wrote {args.out / f'eval_{args.model}.md'} and {args.out / f'contact_{args.model}.png'}")
+
+
+if __name__ == "__main__":
+    main()

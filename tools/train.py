@@ -1,0 +1,148 @@
+"""Train nocturne's ``fast`` model (CurveNet) on synthetic low-light pairs.
+
+    python -m tools.train --model fast --data ../shared/data/clean --steps 3000
+
+Data: clean photos (``--data``), minus the dev folders kept for evaluation
+(``DEV_FOLDERS``) and minus pictures that are dark by content. Each step
+degrades a batch with ``tools.lowlight_synth.degrade`` (exposure 1/40…1/3 in
+linear light, lamps that keep their radiance, Poisson–Gaussian noise, 8-bit),
+runs the exact inference path (thumbnail → CurveNet → luma curve + chroma gain
+at full resolution, 4:2:0 chroma) and minimises
+
+    L1(Y) + L1(Cb, Cr) + 0.05 · TV(alpha)
+
+against the clean picture. Deterministic for a given --seed (single thread
+ordering aside). Writes ``engines/weights/<model>.safetensors`` and updates the
+manifest; ``tools.eval`` then measures it and the model card records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from engines.colour import rgb_to_yuv
+from engines.curve_torch import apply_curve_maps_torch, thumbnail_planes
+from engines.curves import DEFAULT_ITERATIONS
+from engines.models.curve_net import CurveNet
+from engines.registry import WEIGHTS_DIR, parameter_count, save_model
+from tools.lowlight_synth import degrade
+
+DEV_FOLDERS = ("kodak24", "cbsd68")          # held out: tools/eval.py measures on these
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
+SHORT_SIDE = 320
+CROP = (288, 448)                            # (H, W), multiples of 16
+MIN_MEAN_LUMA = 0.2                          # drop pictures that are dark by content
+
+
+def list_training_images(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+                  and not any(part in DEV_FOLDERS for part in p.parts))
+
+
+def load_landscape(path: Path, short_side: int = SHORT_SIDE) -> np.ndarray | None:
+    """RGB uint8, landscape, short side ``short_side``; None if unreadable or dark by content."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        return None
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    if rgb.shape[0] > rgb.shape[1]:
+        rgb = np.ascontiguousarray(rgb.transpose(1, 0, 2))
+    scale = short_side / rgb.shape[0]
+    rgb = cv2.resize(rgb, (max(CROP[1], round(rgb.shape[1] * scale)), short_side), interpolation=cv2.INTER_AREA)
+    if rgb.mean() / 255.0 < MIN_MEAN_LUMA:
+        return None
+    return rgb
+
+
+def sample_batch(images: list[np.ndarray], batch: int, rng: random.Random) -> torch.Tensor:
+    crops = []
+    for _ in range(batch):
+        image = images[rng.randrange(len(images))]
+        top = rng.randrange(image.shape[0] - CROP[0] + 1)
+        left = rng.randrange(image.shape[1] - CROP[1] + 1)
+        crop = image[top:top + CROP[0], left:left + CROP[1]]
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        crops.append(torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1))
+    return torch.stack(crops).float() / 255.0
+
+
+def to_planes(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(N,3,H,W) R'G'B' → Y (N,1,H,W), Cb/Cr at 4:2:0 (N,1,H/2,W/2), BT.709 normalised."""
+    y, cb, cr = rgb_to_yuv(rgb[:, 0:1], rgb[:, 1:2], rgb[:, 2:3], "bt709")
+    return y, F.avg_pool2d(cb, 2), F.avg_pool2d(cr, 2)
+
+
+def forward(model: CurveNet, dark: torch.Tensor, factor: int, iterations: int):
+    y, cb, cr = to_planes(dark)
+    y_t, rgb_t = thumbnail_planes(y, cb, cr, factor)
+    alpha = model(rgb_t)
+    return apply_curve_maps_torch(y, cb, cr, y_t, alpha, iterations), alpha
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+
+
+def train(args: argparse.Namespace) -> None:
+    torch.manual_seed(args.seed)
+    rng = random.Random(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+    paths = list_training_images(args.data)
+    images = [im for im in (load_landscape(p) for p in paths) if im is not None]
+    print(f"training images: {len(images)} of {len(paths)} (dev folders {DEV_FOLDERS} held out)")
+    model = CurveNet(width=args.width)
+    print(f"CurveNet width {args.width}: {parameter_count(model)} parameters")
+    optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, args.steps) / args.steps)))
+    start = time.time()
+    running = 0.0
+    for step in range(1, args.steps + 1):
+        clean = sample_batch(images, args.batch, rng)
+        dark, target = degrade(clean, generator)
+        factor = rng.choice((4, 6, 8))
+        (y, cb, cr), alpha = forward(model, dark, factor, args.iterations)
+        ty, tcb, tcr = to_planes(target)
+        loss = F.l1_loss(y, ty) + F.l1_loss(cb, tcb) + F.l1_loss(cr, tcr) + args.tv * total_variation(alpha)
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        value = float(loss.detach())
+        running = 0.98 * running + 0.02 * value if step > 1 else value
+        if step % 100 == 0 or step == args.steps:
+            print(f"step {step:5d}  loss {running:.4f}  {time.time() - start:6.0f} s", flush=True)
+    info = save_model(args.model, model, args.iterations, args.out)
+    print(f"wrote {info.path} sha256 {info.sha256}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="fast", choices=["fast"])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
+    parser.add_argument("--tv", type=float, default=0.05)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    train(args)
+
+
+if __name__ == "__main__":
+    main()
