@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-ALPHA_LEVELS = 256          # rows of the lookup table, alpha from -1 to +1
+ALPHA_LEVELS = 257          # rows of the lookup table, alpha from -1 to +1 (odd: row 128 is exactly 0)
 DEFAULT_ITERATIONS = 8
 CHROMA_GAIN_MAX = 5.0       # limits chroma noise amplification in near-black areas
 _EPS = 1.0 / 255.0
@@ -46,9 +46,8 @@ def chroma_gain(y_thumb: Any, alpha_thumb: Any, iterations: int = DEFAULT_ITERAT
     thumbnail so chroma noise of single pixels is not amplified by their own
     darkness.
     """
-    lifted = apply_curve(y_thumb, alpha_thumb, iterations)
-    denominator = y_thumb * (y_thumb > _EPS) + _EPS * (y_thumb <= _EPS)
-    gain = lifted / denominator
+    y_safe = y_thumb * (y_thumb > _EPS) + _EPS * (y_thumb <= _EPS)
+    gain = apply_curve(y_safe, alpha_thumb, iterations) / y_safe
     if hasattr(gain, "clamp"):
         return gain.clamp(0.0, CHROMA_GAIN_MAX)
     return np.clip(gain, 0.0, CHROMA_GAIN_MAX)

@@ -13,11 +13,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import torch
-from safetensors.torch import load_file, save_file
+from typing import TYPE_CHECKING
 
 from engines.errors import ModelNotAvailableError, WeightsChecksumError
-from engines.models.curve_net import CurveNet
+
+if TYPE_CHECKING:  # torch is imported only when a model is built: the ONNX Runtime path runs without it
+    import torch
+
+    from engines.models.curve_net import CurveNet
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
@@ -69,16 +72,22 @@ def model_info(name: str, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
     return ModelInfo(name, path, actual, int(entry["width"]), int(entry["iterations"]))
 
 
-def load_model(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple[CurveNet, ModelInfo]:
+def load_model(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple["CurveNet", ModelInfo]:
     """Build the network for ``name`` and load its verified weights (eval mode, CPU)."""
+    from safetensors.torch import load_file
+
+    from engines.models.curve_net import CurveNet
+
     info = model_info(name, weights_dir)
     model = CurveNet(width=info.width)
     model.load_state_dict(load_file(str(info.path)))
     return model.eval(), info
 
 
-def save_model(name: str, model: CurveNet, iterations: int, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
+def save_model(name: str, model: "CurveNet", iterations: int, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
     """Write weights as safetensors and record their checksum in the manifest (training only)."""
+    from safetensors.torch import save_file
+
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{name}.safetensors"
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -91,5 +100,5 @@ def save_model(name: str, model: CurveNet, iterations: int, weights_dir: Path = 
     return model_info(name, weights_dir)
 
 
-def parameter_count(model: torch.nn.Module) -> int:
+def parameter_count(model: "torch.nn.Module") -> int:
     return sum(p.numel() for p in model.parameters())

@@ -11,13 +11,13 @@ without them still imports this module.
 
 from __future__ import annotations
 
+import glob
 import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from engines.errors import BackendUnavailableError
 from engines.registry import load_model, model_info
@@ -83,6 +83,18 @@ class RuntimeChoice:
 
 
 def cuda_available() -> bool:
+    """Whether torch can use a CUDA device.
+
+    Without NVIDIA device nodes (desktop /dev/nvidia*, Jetson /dev/nvhost-*) the
+    answer is no without importing torch, which saves a second of start-up on
+    the CPU path, where ONNX Runtime needs no torch at all.
+    """
+    if not (glob.glob("/dev/nvidia[0-9]*") or glob.glob("/dev/nvhost-*")):
+        return False
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
     return torch.cuda.is_available()
 
 
@@ -135,6 +147,8 @@ class TorchEstimator:
     """``AlphaEstimator`` running the torch model; numpy in, numpy out."""
 
     def __init__(self, runtime: TorchRuntime, model_name: str) -> None:
+        import torch
+
         model, self.info = load_model(model_name)
         self.device = torch.device(runtime.device)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
@@ -142,10 +156,12 @@ class TorchEstimator:
         if self.device.type == "cpu":
             torch.set_num_threads(max(1, runtime.threads))
 
-    @torch.inference_mode()
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device, self.dtype)
-        return self.model(x).float().cpu().numpy()
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device, self.dtype)
+            return self.model(x).float().cpu().numpy()
 
 
 class OnnxEstimator:
@@ -154,11 +170,12 @@ class OnnxEstimator:
     def __init__(self, runtime: OnnxRuntime, model_name: str) -> None:
         import onnxruntime
 
-        from engines.export import export_onnx
-
         self.info = model_info(model_name)
+        # Keyed by the weights' checksum: new weights, new file; torch is needed only to make it.
         path = cache_dir() / "onnx" / f"{model_name}-{self.info.sha256[:16]}.onnx"
         if not path.exists():
+            from engines.export import export_onnx
+
             export_onnx(model_name, path)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, runtime.threads)

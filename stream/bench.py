@@ -1,0 +1,133 @@
+"""``nocturne bench``: where the time goes, next to FFmpeg's classic chain.
+
+For each size it generates a dark, noisy clip (FFmpeg's testsrc2 darkened, with
+temporal noise), then times on this machine, in one run:
+
+* decode     — PyAV demux + decode + plane extraction (``FileSource``);
+* model      — the fast enhancer alone on decoded frames (thumbnail, network, full-resolution curves);
+* encode     — libx264 ``ultrafast`` of the same frames (``FileSink``);
+* end to end — the whole graph (decode → enhance → encode, threads), as ``nocturne enhance`` runs it;
+* cli        — the ``nocturne enhance`` command, start-up and model load included;
+* ffmpeg     — ``ffmpeg -vf eq=gamma=…,hqdn3d`` with the same x264 settings, start-up included.
+
+ratio = end to end fps / ffmpeg fps (and cli / ffmpeg). Timings are wall clock;
+nothing here is a test, and numbers move with the machine's load.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from stream.config import OfflineConfig
+from stream.decode import FileSource
+from stream.encode import EncoderSettings, FileSink
+from stream.errors import UsageError
+from stream.frame import Frame
+from stream.pipeline import VideoJob, make_enhancer
+
+SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
+CRF, PRESET = 23, "ultrafast"
+FFMPEG_FILTER = "eq=gamma=1.8,hqdn3d"
+
+
+@dataclass
+class BenchRow:
+    size: str
+    frames: int
+    decode: float
+    model: float
+    encode: float
+    end_to_end: float
+    cli: float
+    ffmpeg: float
+
+
+def make_clip(path: Path, width: int, height: int, frames: int) -> None:
+    vf = "noise=alls=12:allf=t,eq=brightness=-0.28:gamma=0.6"
+    _ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=30", "-vf", vf, "-frames:v", str(frames),
+             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(path)])
+
+
+def _ffmpeg(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-nostdin", *args], check=True)
+    return time.perf_counter() - start
+
+
+def _decode_all(path: Path) -> tuple[list[Frame], float]:
+    source = FileSource(path)
+    start = time.perf_counter()
+    frames = [item for item in source.items() if isinstance(item, Frame)]
+    elapsed = time.perf_counter() - start
+    source.close()
+    return frames, elapsed
+
+
+def bench_size(name: str, frames: int, workdir: Path) -> BenchRow:
+    width, height = SIZES[name]
+    clip = workdir / f"dark_{name}.mp4"
+    make_clip(clip, width, height, frames)
+    config = OfflineConfig.model_validate({"encode": {"preset": PRESET, "crf": CRF}})
+    decoded, decode_s = _decode_all(clip)
+
+    enhancer, _ = make_enhancer(config)
+    subset = decoded[: min(len(decoded), 60)]
+    enhancer.enhance(subset[0].image, 0.0)                          # warm-up (table build, first inference)
+    start = time.perf_counter()
+    for frame in subset:
+        enhancer.enhance(frame.image, float(frame.time))
+    model_fps = len(subset) / (time.perf_counter() - start)
+
+    sink = FileSink(workdir / f"enc_{name}.mp4", EncoderSettings(preset=PRESET, crf=CRF),
+                    decoded[0].time_base, None)
+    start = time.perf_counter()
+    for frame in decoded:
+        sink.write(frame)
+    sink.close()
+    encode_fps = len(decoded) / (time.perf_counter() - start)
+    del decoded, subset
+
+    job = VideoJob(clip, workdir / f"ours_{name}.mp4", config)
+    summary = job.run()
+    cli_start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "stream.cli", "enhance", str(clip), "-o", str(workdir / f"cli_{name}.mp4"),
+                    "--preset", PRESET, "--crf", str(CRF), "--quiet"], check=True)
+    cli_s = time.perf_counter() - cli_start
+    ffmpeg_s = _ffmpeg(["-i", str(clip), "-vf", FFMPEG_FILTER, "-c:v", "libx264", "-preset", PRESET,
+                        "-crf", str(CRF), str(workdir / f"ffmpeg_{name}.mp4")])
+    return BenchRow(name, frames, frames / decode_s, model_fps, encode_fps, summary.fps,
+                    frames / cli_s, frames / ffmpeg_s)
+
+
+def run_bench(sizes: list[str], frames: int, console: Console) -> list[BenchRow]:
+    unknown = [s for s in sizes if s not in SIZES]
+    if unknown:
+        raise UsageError(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
+    if shutil.which("ffmpeg") is None:
+        raise UsageError("the benchmark needs the ffmpeg binary for its peer (apt-get install ffmpeg)")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="nocturne-bench-") as tmp:
+        for name in sizes:
+            console.print(f"[dim]{name}: {frames} frames…[/dim]")
+            rows.append(bench_size(name, frames, Path(tmp)))
+    print(render_table(rows))
+    return rows
+
+
+def render_table(rows: list[BenchRow]) -> str:
+    """The results as a Markdown table (what the README carries)."""
+    lines = [f"fps; x264 {PRESET} crf {CRF}; peer: ffmpeg -vf {FFMPEG_FILTER}",
+             "| size | frames | decode | model | encode | end to end | cli | ffmpeg chain | e2e/ffmpeg | cli/ffmpeg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r.size} | {r.frames} | {r.decode:.0f} | {r.model:.0f} | {r.encode:.0f} | {r.end_to_end:.0f} "
+                     f"| {r.cli:.0f} | {r.ffmpeg:.0f} | {r.end_to_end / r.ffmpeg:.2f} | {r.cli / r.ffmpeg:.2f} |")
+    return "\n".join(lines)

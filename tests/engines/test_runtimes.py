@@ -1,0 +1,65 @@
+import numpy as np
+import onnxruntime
+import pytest
+import torch
+
+from engines.errors import BackendUnavailableError
+from engines.export import export_onnx
+from engines.registry import load_model
+from engines.runtimes import OnnxRuntime, TorchRuntime, select_runtime
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOCTURNE_CACHE", str(tmp_path / "cache"))
+
+
+def test_auto_on_a_cpu_machine_prefers_onnxruntime_and_says_why(monkeypatch):
+    monkeypatch.setattr("engines.runtimes.cuda_available", lambda: False)
+    choice = select_runtime("auto", "auto")
+    assert isinstance(choice.runtime, OnnxRuntime)
+    assert any("no CUDA" in note for note in choice.fallbacks)
+    assert "onnxruntime (cpu)" in choice.describe()
+
+
+def test_auto_falls_back_to_torch_without_onnxruntime(monkeypatch):
+    monkeypatch.setattr("engines.runtimes.cuda_available", lambda: False)
+    monkeypatch.setattr("engines.runtimes.onnxruntime_providers", lambda: [])
+    choice = select_runtime("auto", "cpu")
+    assert choice.runtime == TorchRuntime("cpu", 1)
+    assert any("onnxruntime not installed" in note for note in choice.fallbacks)
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr("engines.runtimes.cuda_available", lambda: False)
+    with pytest.raises(BackendUnavailableError, match="no CUDA device"):
+        select_runtime("torch", "cuda")
+
+
+def test_onnx_export_matches_torch_at_several_sizes(tmp_path):
+    path = export_onnx("fast", tmp_path / "fast.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    model, _ = load_model("fast")
+    rng = np.random.default_rng(0)
+    for shape in [(1, 3, 90, 160), (2, 3, 45, 81), (1, 3, 160, 120)]:
+        x = rng.random(shape, dtype=np.float32)
+        ours = session.run(None, {"rgb": x})[0]
+        with torch.inference_mode():
+            reference = model(torch.from_numpy(x)).numpy()
+        assert ours.shape == (shape[0], 1, *shape[2:])
+        assert np.abs(ours - reference).max() <= 1e-3
+
+
+def test_estimators_agree_through_the_runtime_interface():
+    x = np.random.default_rng(1).random((1, 3, 36, 64), dtype=np.float32)
+    onnx_out = OnnxRuntime().open("fast")(x)
+    torch_out = TorchRuntime("cpu").open("fast")(x)
+    assert np.abs(onnx_out - torch_out).max() <= 1e-3
+
+
+@pytest.mark.needs_cuda
+def test_torch_cuda_estimator_matches_cpu():
+    x = np.random.default_rng(2).random((1, 3, 90, 160), dtype=np.float32)
+    gpu = TorchRuntime("cuda").open("fast")(x)           # fp16 on the GPU
+    cpu = TorchRuntime("cpu").open("fast")(x)
+    assert np.abs(gpu - cpu).max() <= 2e-2
