@@ -19,7 +19,9 @@ Metrics, averaged over images: PSNR and SSIM against the target (scikit-image,
 data range 255); mean BT.709 luma Y' of the output in [0, 1] (the target's is
 printed for reference); clipped share = fraction of pixels whose largest channel
 is ≥ 250 in the output minus that fraction in the target (positive: highlights
-blown that should not be); runtime per image in ms (for the model this includes
+blown that should not be); slope reversals = share of 4×4-block luma slopes
+clearly present in the input (> 4 codes) whose sign flips in the output — the
+dark rings a local curve can draw around lamps; runtime per image in ms (for the model this includes
 the RGB↔YUV conversions, which a decoder-fed pipeline does not pay).
 """
 
@@ -146,9 +148,28 @@ def clipped_fraction(rgb: np.ndarray) -> float:
     return float((rgb.max(axis=2) >= CLIP_CODE).mean())
 
 
-def image_metrics(output: np.ndarray, target: np.ndarray) -> dict[str, float]:
-    """PSNR (dB), SSIM, mean luma and clipped share of one output against its target."""
+def _block_luma(rgb: np.ndarray, block: int = 4) -> np.ndarray:
+    y = rgb_to_yuv(*(rgb[..., i].astype(np.float32) for i in range(3)))[0]
+    h, w = y.shape[0] // block * block, y.shape[1] // block * block
+    return y[:h, :w].reshape(h // block, block, w // block, block).mean(axis=(1, 3))
+
+
+def slope_reversals(dark: np.ndarray, output: np.ndarray, threshold: float = 4.0) -> float:
+    """Share of block-luma slopes above ``threshold`` codes in ``dark`` whose sign flips in ``output``."""
+    a, b = _block_luma(dark), _block_luma(output)
+    flipped = present = 0
+    for axis in (0, 1):
+        d_in, d_out = np.diff(a, axis=axis), np.diff(b, axis=axis)
+        mask = np.abs(d_in) > threshold
+        flipped += int((np.sign(d_in) != np.sign(d_out))[mask].sum())
+        present += int(mask.sum())
+    return flipped / max(present, 1)
+
+
+def image_metrics(output: np.ndarray, target: np.ndarray, dark: np.ndarray | None = None) -> dict[str, float]:
+    """PSNR (dB), SSIM, mean luma, clipped share and slope reversals of one output against its target."""
     return {
+        "reversals": slope_reversals(dark, output) if dark is not None else 0.0,
         "psnr": float(peak_signal_noise_ratio(target, output, data_range=255)),
         "ssim": float(structural_similarity(target, output, channel_axis=2, data_range=255)),
         "luma": mean_luma(output),
@@ -166,7 +187,7 @@ def evaluate(pairs: list[DevPair], methods: dict[str, Method]
             start = time.perf_counter()
             out = method(pair.dark)
             elapsed_ms = 1000.0 * (time.perf_counter() - start)
-            values = image_metrics(out, pair.target) | {"ms": elapsed_ms}
+            values = image_metrics(out, pair.target, pair.dark) | {"ms": elapsed_ms}
             for key, value in values.items():
                 sums[name][key] = sums[name].get(key, 0.0) + value
             outputs[name].append(out)
@@ -178,11 +199,11 @@ def markdown_table(results: dict[str, dict[str, float]], pairs: list[DevPair]) -
     target_luma = np.mean([mean_luma(p.target) for p in pairs])
     lines = [f"Dev set: {len(pairs)} images of {', '.join(DEV_FOLDERS)}, degraded with seed = index; "
              f"target mean luma {target_luma:.3f}.", "",
-             "| method | PSNR dB | SSIM | mean luma | clipped share | ms/image |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "| method | PSNR dB | SSIM | mean luma | clipped share | slope reversals | ms/image |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for name, m in results.items():
         lines.append(f"| {name} | {m['psnr']:.2f} | {m['ssim']:.3f} | {m['luma']:.3f} "
-                     f"| {m['clipped']:+.4f} | {m['ms']:.1f} |")
+                     f"| {m['clipped']:+.4f} | {m['reversals']:.2%} | {m['ms']:.1f} |")
     return "\n".join(lines) + "\n"
 
 
