@@ -14,6 +14,7 @@ from __future__ import annotations
 import glob
 import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from engines.errors import BackendUnavailableError
 from engines.registry import load_model, model_info
 
 BACKENDS = ("auto", "torch", "onnxruntime")
+# Device nodes of NVIDIA drivers: desktop/datacentre, Jetson (L4T), WSL2.
+_GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/nvhost-*", "/dev/dxg")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -85,11 +88,11 @@ class RuntimeChoice:
 def cuda_available() -> bool:
     """Whether torch can use a CUDA device.
 
-    Without NVIDIA device nodes (desktop /dev/nvidia*, Jetson /dev/nvhost-*) the
-    answer is no without importing torch, which saves a second of start-up on
+    Without NVIDIA device nodes (and torch not yet imported) the answer is no
+    without importing torch, which saves a second of start-up on
     the CPU path, where ONNX Runtime needs no torch at all.
     """
-    if not (glob.glob("/dev/nvidia[0-9]*") or glob.glob("/dev/nvhost-*")):
+    if "torch" not in sys.modules and not any(glob.glob(p) for p in _GPU_DEVICE_NODES):
         return False
     if importlib.util.find_spec("torch") is None:
         return False
@@ -155,6 +158,9 @@ class TorchEstimator:
         self.model = model.to(self.device, self.dtype)
         if self.device.type == "cpu":
             torch.set_num_threads(max(1, runtime.threads))
+        # CUDA context, cuDNN and kernel selection cost a second or more on the first call:
+        # pay it at start-up, not inside the first frames of a run.
+        self(np.zeros((1, 3, 90, 160), np.float32))
 
     def __call__(self, rgb: np.ndarray) -> np.ndarray:
         import torch

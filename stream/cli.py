@@ -140,8 +140,6 @@ def _print_summary(summary) -> None:
     seconds = f"{summary.media_duration_s:.1f} s of video, " if summary.media_duration_s else ""
     console.print(f"[green]done[/green]: {summary.frames_out} frames ({seconds}{summary.frames_in} decoded) → "
                   f"{summary.output} in {summary.elapsed_s:.1f} s, {summary.fps:.1f} fps · {summary.backend}")
-    for name in summary.dropped_streams:
-        console.print(f"[yellow]warning[/yellow]: stream {name} was dropped: the output container cannot hold it")
 
 
 def _make_folder(path: Path) -> None:
@@ -155,7 +153,7 @@ def _make_folder(path: Path) -> None:
 def _stop_on_signals(job) -> Iterator[None]:
     """SIGINT/SIGTERM: stop reading, finish and finalise what was read."""
     def handler(signum, _frame) -> None:
-        job.request_stop()
+        job.request_stop(signum)
         console.print(f"\n[yellow]{signal.Signals(signum).name}: finishing the output…[/yellow]")
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

@@ -79,6 +79,7 @@ class FileSource:
                              if s.type in ("audio", "subtitle", "data") and s.index != self.video.index]
         self.damage: list[str] = []
         self.frames_decoded = 0
+        self.last_time_s: float | None = None
         self._closed = False
 
     @property
@@ -131,6 +132,7 @@ class FileSource:
                     # continue the sequence at the nominal frame rate.
                     pts = 0 if last_pts is None else last_pts + default_step
                 last_pts = pts
+                self.last_time_s = float(pts * info.time_base)
                 image, display = frame_to_image(av_frame)
                 yield Frame(image=image, pts=pts, time_base=info.time_base, index=self.frames_decoded,
                             display_size=display, tags=colour_tags(av_frame), rotation=int(av_frame.rotation or 0),
@@ -148,9 +150,38 @@ class FileSource:
             self.damage.append(f"undecodable packet after frame {self.frames_decoded}: {_reason(error)}")
 
     def _check_truncation(self, info: VideoInfo) -> None:
+        """Note an early end: fewer frames than the header lists, or video ending well before its duration.
+
+        MP4 lists a frame count; Matroska does not, but lists durations (the
+        muxer writes a per-stream DURATION tag), which catch a file cut short or
+        garbled part-way where the demuxer simply reaches "end of file".
+        """
         expected = info.frames
         if expected and self.frames_decoded < expected - 1:
             self.damage.append(f"input ends early: {self.frames_decoded} of {expected} frames decoded")
+            return
+        duration = _video_duration_s(self.video) or info.duration_s
+        if not duration or self.last_time_s is None:
+            return
+        start = float(self.video.start_time * info.time_base) if self.video.start_time else 0.0
+        step = float(1 / info.average_rate) if info.average_rate else 0.04
+        decoded_until = self.last_time_s + step - start
+        if decoded_until < duration - max(0.5, 3 * step):
+            self.damage.append(f"input ends early: video stops at {decoded_until:.2f} s of {duration:.2f} s")
+
+
+def _video_duration_s(stream) -> float | None:
+    """The video stream's own duration: its header value, or Matroska's DURATION tag (HH:MM:SS.fraction)."""
+    if stream.duration and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    tag = stream.metadata.get("DURATION") or stream.metadata.get("duration")
+    if not tag:
+        return None
+    try:
+        hours, minutes, seconds = tag.split(":")
+        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    except ValueError:
+        return None
 
 
 def _frame_step(info: VideoInfo) -> int:

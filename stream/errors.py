@@ -2,7 +2,7 @@
 
 Exit codes (``nocturne`` returns them): 2 usage/config/option, 3 unreadable
 input, 4 input damaged (partial output written), 5 output not writable,
-130 interrupted.
+130/143 interrupted by SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class OutputError(NocturneError, OSError):
 
 
 class InterruptedRun(NocturneError):
-    """SIGINT/SIGTERM stopped the run; the output holds the frames done."""
+    """SIGINT/SIGTERM stopped the run; the output holds the frames done.
+
+    Exit code 128 + signal number, as shells report it: 130 for SIGINT, 143 for SIGTERM.
+    """
 
     exit_code = 130
+
+    def __init__(self, message: str, signal_number: int | None = None) -> None:
+        super().__init__(message)
+        if signal_number is not None:
+            self.exit_code = 128 + signal_number

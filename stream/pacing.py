@@ -47,15 +47,19 @@ class ConstantRateResampler:
         return out
 
     def flush(self) -> list[Frame]:
-        """Emit the last frame for the slots up to its end (its duration, or one slot)."""
+        """Emit the last frame for the slots up to its end (its duration, or one slot).
+
+        Like FFmpeg's fps filter, a last frame whose span holds no slot centre is
+        dropped rather than stretched past the input's end.
+        """
         if self._pending is None:
             return []
         last = self._pending
         self._pending = None
         end = last.time + (last.duration * last.time_base if last.duration else self.time_base)
-        return self._emit_until(last, max(_slot_start(end, self.fps), self._next_slot + 1), last_frame=True)
+        return self._emit_until(last, _slot_start(end, self.fps))
 
-    def _emit_until(self, frame: Frame, stop_slot: int, last_frame: bool = False) -> list[Frame]:
+    def _emit_until(self, frame: Frame, stop_slot: int) -> list[Frame]:
         """Emit ``frame`` for slots [next_slot, stop_slot)."""
         count = max(0, stop_slot - self._next_slot)
         if count == 0:

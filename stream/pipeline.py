@@ -89,13 +89,15 @@ class VideoJob:
         self.enhance_stage = EnhanceStage(self.enhancer, self.sink.settings.bit_depth)
         stages = ([ResampleStage(fps)] if fps else []) + [self.enhance_stage]
         self.graph = Graph(self.source.items, stages, self.sink, queue_size=config.queue_size)
+        self.stop_signal: int | None = None
 
     def expected_frames(self) -> int:
         if self.fps and self.info.duration_s:
             return int(round(self.info.duration_s * self.fps))
         return self.info.expected_frames()
 
-    def request_stop(self) -> None:
+    def request_stop(self, signal_number: int | None = None) -> None:
+        self.stop_signal = signal_number
         self.graph.request_stop()
 
     def run(self, on_frame: Callable[[Frame], None] | None = None) -> RunSummary:
@@ -134,7 +136,8 @@ class VideoJob:
         if error is not None:
             raise error
         if summary.interrupted:
-            raise InterruptedRun(f"interrupted: {summary.frames_out} frames written to {self.output_path} (playable)")
+            raise InterruptedRun(f"interrupted: {summary.frames_out} frames written to {self.output_path} (playable)",
+                                 self.stop_signal)
         if summary.damage:
             raise InputDamagedError(
                 f"input damaged ({summary.damage[0]}); {summary.frames_out} frames written to {self.output_path}")
@@ -153,8 +156,10 @@ class ImageJob:
         self.enhancer, self.choice = make_enhancer(config, choice)
         self.frame_interval_s = 1.0 / (config.fps or 30.0)
         self._stop = False
+        self.stop_signal: int | None = None
 
-    def request_stop(self) -> None:
+    def request_stop(self, signal_number: int | None = None) -> None:
+        self.stop_signal = signal_number
         self._stop = True
 
     def run(self, on_frame: Callable[[object], None] | None = None) -> RunSummary:
@@ -180,7 +185,8 @@ class ImageJob:
                 on_frame(target)
         summary.elapsed_s = time.perf_counter() - start
         if summary.interrupted:
-            raise InterruptedRun(f"interrupted: {summary.frames_out} of {len(self.inputs)} images written")
+            raise InterruptedRun(f"interrupted: {summary.frames_out} of {len(self.inputs)} images written",
+                                 self.stop_signal)
         return summary
 
 

@@ -9,7 +9,7 @@ linear light, lamps that keep their radiance, Poisson–Gaussian noise, 8-bit),
 runs the exact inference path (thumbnail → CurveNet → luma curve + chroma gain
 at full resolution, 4:2:0 chroma) and minimises
 
-    L1(Y) + L1(Cb, Cr) + 0.05 · TV(alpha)
+    L1(Y) + L1(Cb, Cr) + 0.05 · TV(alpha) + 4 · reversal(Y_in, Y_out)
 
 against the clean picture. Deterministic for a given --seed (single thread
 ordering aside). Writes ``engines/weights/<model>.safetensors`` and updates the
@@ -89,8 +89,34 @@ def forward(model: CurveNet, dark: torch.Tensor, factor: int, iterations: int):
     return apply_curve_maps_torch(y, cb, cr, y_t, alpha, iterations), alpha
 
 
+def gradient_reversal(y_in: torch.Tensor, y_out: torch.Tensor, pool: int = 4, threshold: float = 0.004) -> torch.Tensor:
+    """Penalty where the output's luma slope runs against the input's (halo rings around lamps).
+
+    A per-pixel curve whose strength changes faster than the picture's own
+    brightness can make a lamp's glow darker than the lifted street beyond it;
+    this term asks every 4×4-block slope to keep its sign.
+    """
+    a, b = F.avg_pool2d(y_in, pool), F.avg_pool2d(y_out, pool)
+    total = y_in.new_zeros(())
+    for dim in (-1, -2):
+        d_in, d_out = torch.diff(a, dim=dim), torch.diff(b, dim=dim)
+        direction = torch.sign(d_in) * (d_in.abs() > threshold)
+        total = total + F.relu(-d_out * direction).mean()
+    return total
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+
+
+def prepare(root: Path, out: Path) -> None:
+    """Write the training pool, already oriented and resized, as JPEG files (for machines without ../shared)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for path in list_training_images(root):
+        image = load_landscape(path)
+        if image is not None:
+            cv2.imwrite(str(out / f"{path.parent.name}__{path.stem}.jpg"), image[:, :, ::-1],
+                        [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
 def train(args: argparse.Namespace) -> None:
@@ -100,20 +126,32 @@ def train(args: argparse.Namespace) -> None:
     paths = list_training_images(args.data)
     images = [im for im in (load_landscape(p) for p in paths) if im is not None]
     print(f"training images: {len(images)} of {len(paths)} (dev folders {DEV_FOLDERS} held out)")
+    device = torch.device(args.device)
     model = CurveNet(width=args.width)
-    print(f"CurveNet width {args.width}: {parameter_count(model)} parameters")
+    if args.init:
+        from safetensors.torch import load_file
+
+        model.load_state_dict(load_file(str(args.init)))
+        print(f"starting from {args.init}")
+    model = model.to(device)
+    print(f"CurveNet width {args.width}: {parameter_count(model)} parameters, training on {device}")
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, args.steps) / args.steps)))
     start = time.time()
     running = 0.0
     for step in range(1, args.steps + 1):
-        clean = sample_batch(images, args.batch, rng)
+        if args.max_minutes and time.time() - start > 60 * args.max_minutes:
+            print(f"stopping at step {step}: --max-minutes {args.max_minutes} reached")
+            break
+        clean = sample_batch(images, args.batch, rng).to(device)
         dark, target = degrade(clean, generator)
         factor = rng.choice((4, 6, 8))
         (y, cb, cr), alpha = forward(model, dark, factor, args.iterations)
         ty, tcb, tcr = to_planes(target)
-        loss = F.l1_loss(y, ty) + F.l1_loss(cb, tcb) + F.l1_loss(cr, tcr) + args.tv * total_variation(alpha)
+        y_in = to_planes(dark)[0]
+        loss = (F.l1_loss(y, ty) + F.l1_loss(cb, tcb) + F.l1_loss(cr, tcr) + args.tv * total_variation(alpha)
+                + args.reversal * gradient_reversal(y_in, y))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -122,7 +160,7 @@ def train(args: argparse.Namespace) -> None:
         running = 0.98 * running + 0.02 * value if step > 1 else value
         if step % 100 == 0 or step == args.steps:
             print(f"step {step:5d}  loss {running:.4f}  {time.time() - start:6.0f} s", flush=True)
-    info = save_model(args.model, model, args.iterations, args.out)
+    info = save_model(args.model, model.cpu(), args.iterations, args.out)
     print(f"wrote {info.path} sha256 {info.sha256}")
 
 
@@ -137,9 +175,17 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
     parser.add_argument("--tv", type=float, default=0.05)
+    parser.add_argument("--reversal", type=float, default=4.0, help="weight of the gradient-reversal (halo) penalty")
+    parser.add_argument("--init", type=Path, help="start from these safetensors weights (fine-tuning)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (same results up to float rounding)")
+    parser.add_argument("--prepare", type=Path, help="only write the resized training pool here and exit")
     args = parser.parse_args()
+    if args.prepare:
+        prepare(args.data, args.prepare)
+        return
     torch.set_num_threads(args.threads)
     train(args)
 

@@ -1,0 +1,101 @@
+"""``--config FILE.yaml``: settings reach the encoder; mistakes name the field in one line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import media
+from stream.config import OfflineConfig, load_config
+
+CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
+
+
+def x264_settings(path: Path) -> dict[str, str]:
+    """The settings x264 writes into its SEI message ("crf=33.0 ... subme=0 ...")."""
+    data = path.read_bytes()
+    found = re.search(rb"x264 - core .*? - options: ([^\x00]*)", data)
+    assert found, "no x264 settings message in the output"
+    return dict(item.split("=", 1) for item in found.group(1).decode("ascii", "replace").split() if "=" in item)
+
+
+def write_yaml(folder: Path, text: str, name: str = "settings.yaml") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_config_sets_crf_and_preset(cli, clips, out):
+    config = write_yaml(out, "encode:\n  crf: 33\n  preset: ultrafast\n")
+    target = out / "configured.mp4"
+    assert cli("enhance", clips.av_mp4, "-o", target, "--quiet", "--config", config).code == 0
+    settings = x264_settings(target)
+    assert settings["crf"] == "33.0"
+    assert (settings["subme"], settings["cabac"]) == ("0", "0"), "ultrafast: no subpel refinement, no CABAC"
+    default = out / "default.mp4"
+    assert cli("enhance", clips.av_mp4, "-o", default, "--quiet").code == 0
+    assert x264_settings(default)["crf"] == "20.0" and x264_settings(default)["cabac"] == "1"
+
+
+def test_command_line_beats_config(cli, clips, out):
+    config = write_yaml(out, "encode:\n  crf: 33\n  preset: ultrafast\n")
+    target = out / "override.mp4"
+    assert cli("enhance", clips.av_mp4, "-o", target, "--quiet", "--config", config, "--crf", "18").code == 0
+    settings = x264_settings(target)
+    assert settings["crf"] == "18.0"
+    assert settings["subme"] == "0", "what the command line did not set still comes from the file"
+
+
+def test_config_sets_fps_and_codec(cli, clips, out):
+    config = write_yaml(out, "fps: 10\nencode:\n  codec: hevc\n  pix_fmt: yuv420p10le\n  preset: ultrafast\n")
+    target = out / "hevc.mkv"
+    assert cli("enhance", clips.av_mp4, "-o", target, "--quiet", "--config", config).code == 0
+    stream = media.probe(target)[0]
+    assert (stream["codec"], stream["pix_fmt"]) == ("hevc", "yuv420p10le")
+    assert len(media.video_times(target)) == 10                   # 24 frames at 25 fps → 0.96 s at 10 fps
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_shipped_configs_are_valid(path):
+    assert isinstance(load_config(path), OfflineConfig)
+
+
+BAD_CONFIGS = {
+    "out of range": ("encode:\n  crf: 99\n", "encode.crf"),
+    "unknown key": ("encode:\n  crff: 20\n", "encode.crff"),
+    "wrong type": ("enhance:\n  strength: bright\n", "enhance.strength"),
+    "unknown preset": ("encode:\n  preset: warp\n", "encode.preset"),
+    "unknown section": ("encoder:\n  crf: 20\n", "encoder"),
+    "not a mapping": ("- crf\n- 20\n", "mapping"),
+    "not YAML": ("encode: [crf\n", "YAML"),
+}
+
+
+@pytest.mark.parametrize("text, field", list(BAD_CONFIGS.values()), ids=list(BAD_CONFIGS))
+def test_bad_config_names_the_field(cli, clips, out, text, field):
+    config = write_yaml(out, text)
+    target = out / "x.mp4"
+    result = cli("enhance", clips.av_mp4, "-o", target, "--quiet", "--config", config)
+    assert result.code == 2
+    assert len(result.lines) == 1, result.stderr
+    assert result.lines[0].startswith("nocturne: error: config ") and field in result.lines[0], result.lines[0]
+    assert config.name in result.lines[0]
+    assert not target.exists()
+
+
+def test_missing_config_file(cli, clips, out):
+    result = cli("enhance", clips.av_mp4, "-o", out / "x.mp4", "--quiet", "--config", out / "absent.yaml")
+    assert result.code == 2
+    assert len(result.lines) == 1 and "absent.yaml" in result.lines[0]
+
+
+def test_empty_config_means_defaults(out):
+    assert load_config(write_yaml(out, "")) == OfflineConfig()
+
+
+def test_overrides_ignore_none_and_beat_file(out):
+    config = load_config(write_yaml(out, "encode:\n  crf: 30\nenhance:\n  strength: 0.5\n"),
+                         {"encode.crf": 12, "enhance.strength": None, "fps": 15})
+    assert (config.encode.crf, config.enhance.strength, config.fps) == (12, 0.5, 15)
