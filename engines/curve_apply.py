@@ -1,11 +1,12 @@
 """Apply thumbnail-resolution curve maps to full-resolution planes on the CPU.
 
-Luma: one 2-D table lookup per sample, T[alpha_row(x), Y(x)], done by
-``cv2.remap`` over the table from ``engines.curves.luma_lut`` (rows: alpha,
-columns: input code). The alpha map is upsampled bilinearly and the lookup
-interpolates between alpha rows, so there is no resize of the picture itself:
-no blur, every output pixel comes from its own input pixel.
-Chroma: centre + gain(x) * (C - centre), gain upsampled to the chroma plane.
+Every output sample is one lookup in a 2-D table, T[row(x), code(x)]: the row
+comes from the curve map upsampled bilinearly to the plane (alpha for luma,
+chroma gain for Cb/Cr), the column is the sample's own input code. The tables
+(``engines.curves.luma_lut`` / ``chroma_lut``) hold the exact curve for 1025
+rows, so the nearest row is within about half a code of the exact result. The
+lookup itself is ``cv2.remap`` (SIMD, multi-threaded). The picture is never
+resized: no blur, every output pixel comes from its own input pixel.
 """
 
 from __future__ import annotations
@@ -13,8 +14,24 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engines.curves import alpha_to_row, luma_lut
+from engines.curves import alpha_to_row, chroma_lut, gain_to_row, luma_lut
 from engines.image import YuvImage
+
+
+def lookup_2d(table: np.ndarray, codes: np.ndarray, rows_thumb: np.ndarray) -> np.ndarray:
+    """out[y, x] = table[nearest(rows(y, x)), codes[y, x]], rows upsampled from ``rows_thumb``.
+
+    Args:
+        table: (R, 2**bits) uint8/uint16.
+        codes: (H, W) uint8/uint16 input plane.
+        rows_thumb: (h, w) fractional rows in [0, R - 1] at thumbnail resolution.
+
+    Returns:
+        (H, W) array of the table's dtype.
+    """
+    height, width = codes.shape
+    rows = cv2.resize(rows_thumb.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return cv2.remap(table, codes.astype(np.float32), rows, cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
 
 
 def apply_curve_maps(
@@ -36,26 +53,10 @@ def apply_curve_maps(
         A new ``YuvImage`` of the same size, range and matrix, ``out_bits`` deep.
     """
     out_bits = out_bits or image.bit_depth
-    height, width = image.y.shape
-    rows = cv2.resize(alpha_to_row(alpha_thumb).astype(np.float32), (width, height),
-                      interpolation=cv2.INTER_LINEAR)
-    table = luma_lut(image.bit_depth, out_bits, image.full_range, iterations)
-    y_out = cv2.remap(table, image.y.astype(np.float32), rows, cv2.INTER_LINEAR,
-                      borderMode=cv2.BORDER_REPLICATE)
-
-    out_like = YuvImage(y_out, y_out[:1, :1], y_out[:1, :1], out_bits, image.full_range, image.matrix)
-    centre_in, span_in = image.chroma_centre_span()
-    centre_out, span_out = out_like.chroma_centre_span()
-    chroma_h, chroma_w = image.u.shape
-    gain = cv2.resize(gain_thumb.astype(np.float32), (chroma_w, chroma_h), interpolation=cv2.INTER_LINEAR)
-    gain *= span_out / span_in
-    out_dtype = np.uint8 if out_bits == 8 else np.uint16
-    planes = []
-    for plane in (image.u, image.v):
-        c = plane.astype(np.float32)
-        c -= centre_in
-        c *= gain
-        c += centre_out + 0.5          # +0.5: round to nearest on the truncating cast below
-        np.clip(c, 0, (1 << out_bits) - 1, out=c)
-        planes.append(c.astype(out_dtype))
-    return YuvImage(y_out, planes[0], planes[1], out_bits, image.full_range, image.matrix)
+    luma_table = luma_lut(image.bit_depth, out_bits, image.full_range, iterations)
+    y = lookup_2d(luma_table, image.y, alpha_to_row(alpha_thumb))
+    chroma_table = chroma_lut(image.bit_depth, out_bits, image.full_range)
+    gain_rows = gain_to_row(gain_thumb)
+    u = lookup_2d(chroma_table, image.u, gain_rows)
+    v = lookup_2d(chroma_table, image.v, gain_rows)
+    return YuvImage(y, u, v, out_bits, image.full_range, image.matrix)

@@ -20,7 +20,10 @@ from typing import Any
 
 import numpy as np
 
-ALPHA_LEVELS = 257          # rows of the lookup table, alpha from -1 to +1 (odd: row 128 is exactly 0)
+# Rows of the lookup tables. Fine enough that the nearest row is within half a code value of
+# the exact curve (so no interpolation between rows is needed), odd so alpha = 0 is a row.
+ALPHA_LEVELS = 1025         # alpha from -1 to +1
+GAIN_LEVELS = 1025          # chroma gain from 0 to CHROMA_GAIN_MAX
 DEFAULT_ITERATIONS = 8
 CHROMA_GAIN_MAX = 5.0       # limits chroma noise amplification in near-black areas
 _EPS = 1.0 / 255.0
@@ -54,8 +57,13 @@ def chroma_gain(y_thumb: Any, alpha_thumb: Any, iterations: int = DEFAULT_ITERAT
 
 
 def alpha_to_row(alpha: np.ndarray) -> np.ndarray:
-    """Map alpha in [-1, 1] to a (fractional) LUT row in [0, ALPHA_LEVELS - 1]."""
+    """Map alpha in [-1, 1] to a (fractional) row of ``luma_lut`` in [0, ALPHA_LEVELS - 1]."""
     return (np.clip(alpha, -1.0, 1.0) + 1.0) * ((ALPHA_LEVELS - 1) / 2.0)
+
+
+def gain_to_row(gain: np.ndarray) -> np.ndarray:
+    """Map a chroma gain in [0, CHROMA_GAIN_MAX] to a (fractional) row of ``chroma_lut``."""
+    return np.clip(gain, 0.0, CHROMA_GAIN_MAX) * ((GAIN_LEVELS - 1) / CHROMA_GAIN_MAX)
 
 
 @lru_cache(maxsize=16)
@@ -84,6 +92,28 @@ def luma_lut(
     table = np.clip(out, 0, (1 << out_bits) - 1).astype(np.uint8 if out_bits == 8 else np.uint16)
     table.setflags(write=False)
     return table
+
+
+@lru_cache(maxsize=16)
+def chroma_lut(in_bits: int, out_bits: int, full_range: bool) -> np.ndarray:
+    """Table T[row, code_in] = centre_out + gain(row) * (code_in - centre_in) * span_out / span_in.
+
+    Returns:
+        array of shape (GAIN_LEVELS, 2**in_bits), uint8 if out_bits == 8 else uint16, read-only.
+    """
+    centre_in, span_in = _chroma_centre_span(in_bits, full_range)
+    centre_out, span_out = _chroma_centre_span(out_bits, full_range)
+    codes = np.arange(1 << in_bits, dtype=np.float64)
+    gains = np.linspace(0.0, CHROMA_GAIN_MAX, GAIN_LEVELS)[:, None]
+    out = np.rint(centre_out + gains * (codes[None, :] - centre_in) * (span_out / span_in))
+    table = np.clip(out, 0, (1 << out_bits) - 1).astype(np.uint8 if out_bits == 8 else np.uint16)
+    table.setflags(write=False)
+    return table
+
+
+def _chroma_centre_span(bits: int, full_range: bool) -> tuple[float, float]:
+    centre = float(1 << (bits - 1))
+    return centre, float((1 << bits) - 1) if full_range else 224.0 * (1 << (bits - 8))
 
 
 def _luma_black_white(bits: int, full_range: bool) -> tuple[float, float]:

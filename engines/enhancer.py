@@ -3,7 +3,11 @@
 One ``CurveEnhancer`` per video stream (or per independent photo). Each frame:
 
 1. make a thumbnail (``engines.thumbnail``);
-2. estimate curve parameters on it (any ``AlphaEstimator``: torch, ONNX Runtime…);
+2. estimate curve parameters on it (any ``AlphaEstimator``: torch, ONNX Runtime…),
+   every ``estimate_every``-th frame and at every scene cut — in between the
+   last estimate is reused: the curves are still applied to each frame's own
+   pixels, and the temporal average (0.2 s, several frames) already spans the
+   skipped estimate, so the only cost is a one-frame lag of the curve map;
 3. smooth them over time so brightness does not pump: an exponential moving
    average with time constant ``smoothing_s`` measured on the frames' own
    timestamps, relaxed per thumbnail pixel where the content changed (so moving
@@ -60,26 +64,33 @@ class CurveEnhancer:
         strength: 0 leaves frames untouched, 1 applies the model fully.
         smoothing_s: time constant of the temporal average, in seconds; 0 disables it.
         iterations: curve iterations the model was trained with.
+        estimate_every: run the estimator on every n-th frame (1 = every frame).
     """
 
     estimator: AlphaEstimator
     strength: float = 1.0
     smoothing_s: float = 0.2
     iterations: int = DEFAULT_ITERATIONS
+    estimate_every: int = 1
     stats: EnhancerStats = field(default_factory=EnhancerStats)
     _previous: Thumbnail | None = field(default=None, repr=False)
     _alpha: np.ndarray | None = field(default=None, repr=False)
     _time_s: float | None = field(default=None, repr=False)
+    _estimate: np.ndarray | None = field(default=None, repr=False)
+    _since_estimate: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
             raise ValueError(f"strength must be in [0, 1], got {self.strength}")
+        if self.estimate_every < 1:
+            raise ValueError(f"estimate_every must be ≥ 1, got {self.estimate_every}")
 
     def reset(self) -> None:
         """Forget the temporal state (new scene, new stream, seek)."""
         self._previous = None
         self._alpha = None
         self._time_s = None
+        self._estimate = None
 
     def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage:
         """Enhance one frame.
@@ -92,8 +103,14 @@ class CurveEnhancer:
             out_bits: output bit depth (defaults to the input's).
         """
         thumb = make_thumbnail(image)
-        estimate = self.estimator(thumb.rgb[None])[0, 0].astype(np.float32)
-        alpha = self._smooth(thumb, estimate, time_s)
+        cut = self._is_cut(thumb)
+        stale = self._estimate is None or cut or self._since_estimate + 1 >= self.estimate_every
+        if stale:
+            self._estimate = self.estimator(thumb.rgb[None])[0, 0].astype(np.float32)
+            self._since_estimate = 0
+        else:
+            self._since_estimate += 1
+        alpha = self._smooth(thumb, self._estimate, time_s, cut)
         alpha_used = alpha * np.float32(self.strength)
         gain = chroma_gain(thumb.y, alpha_used, self.iterations).astype(np.float32)
         self.stats.frames += 1
@@ -101,12 +118,14 @@ class CurveEnhancer:
         self.stats.mean_luma_in = float(thumb.y.mean())
         return apply_curve_maps(image, alpha_used, gain, out_bits, self.iterations)
 
-    def _smooth(self, thumb: Thumbnail, estimate: np.ndarray, time_s: float | None) -> np.ndarray:
+    def _is_cut(self, thumb: Thumbnail) -> bool:
+        previous = self._previous
+        return previous is not None and (
+            previous.y.shape != thumb.y.shape or _relative_change(previous.y, thumb.y) > SCENE_CUT_RELATIVE_CHANGE)
+
+    def _smooth(self, thumb: Thumbnail, estimate: np.ndarray, time_s: float | None, cut: bool) -> np.ndarray:
         previous, self._previous = self._previous, thumb
         last_time, self._time_s = self._time_s, time_s
-        cut = previous is not None and (
-            previous.y.shape != thumb.y.shape or _relative_change(previous.y, thumb.y) > SCENE_CUT_RELATIVE_CHANGE
-        )
         self.stats.last_scene_cut = cut
         self.stats.scene_cuts += int(cut)
         if previous is None or cut or self._alpha is None or self.smoothing_s <= 0:

@@ -3,26 +3,29 @@
 For each size it generates a dark, noisy clip (FFmpeg's testsrc2 darkened, with
 temporal noise), then times on this machine, in one run:
 
-* decode     — PyAV demux + decode + plane extraction (``FileSource``);
-* model      — the fast enhancer alone on decoded frames (thumbnail, network, full-resolution curves);
-* encode     — libx264 ``ultrafast`` of the same frames (``FileSink``);
+* decode     — PyAV demux + decode + plane extraction (``FileSource``), frames not kept;
+* model      — the fast enhancer alone on 60 decoded frames (thumbnail, network, full-resolution curves);
+* encode     — libx264 ``ultrafast`` of those frames (``FileSink``);
 * end to end — the whole graph (decode → enhance → encode, threads), as ``nocturne enhance`` runs it;
 * cli        — the ``nocturne enhance`` command, start-up and model load included;
 * ffmpeg     — ``ffmpeg -vf eq=gamma=…,hqdn3d`` with the same x264 settings, start-up included.
 
-ratio = end to end fps / ffmpeg fps (and cli / ffmpeg). Timings are wall clock;
-nothing here is a test, and numbers move with the machine's load.
+ratio = end to end fps / ffmpeg fps (and cli / ffmpeg). The last three are the
+median of three runs each, interleaved per size. Timings are wall clock; nothing
+here is a test, and numbers move with the machine's load.
 """
 
 from __future__ import annotations
 
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from rich.console import Console
 
@@ -35,6 +38,7 @@ from stream.pipeline import VideoJob, make_enhancer
 
 SIZES = {"480p": (854, 480), "720p": (1280, 720), "1080p": (1920, 1080), "2160p": (3840, 2160)}
 CRF, PRESET = 23, "ultrafast"
+SUBSET = 60                     # frames kept in memory for the model-only and encode-only timings
 FFMPEG_FILTER = "eq=gamma=1.8,hqdn3d"
 
 
@@ -51,9 +55,9 @@ class BenchRow:
 
 
 def make_clip(path: Path, width: int, height: int, frames: int) -> None:
-    vf = "noise=alls=12:allf=t,eq=brightness=-0.28:gamma=0.6"
+    vf = "noise=alls=6:allf=t,eq=brightness=-0.28:gamma=0.6"   # ≈ 3 Mbit/s at 720p, like camera footage
     _ffmpeg(["-f", "lavfi", "-i", f"testsrc2=size={width}x{height}:rate=30", "-vf", vf, "-frames:v", str(frames),
-             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p", str(path)])
+             "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", str(path)])
 
 
 def _ffmpeg(args: list[str]) -> float:
@@ -62,49 +66,71 @@ def _ffmpeg(args: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _decode_all(path: Path) -> tuple[list[Frame], float]:
+def _decode_fps(path: Path) -> float:
+    """Decode every frame without keeping them (kept frames would measure the allocator)."""
     source = FileSource(path)
     start = time.perf_counter()
-    frames = [item for item in source.items() if isinstance(item, Frame)]
+    count = sum(1 for item in source.items() if isinstance(item, Frame))
     elapsed = time.perf_counter() - start
     source.close()
-    return frames, elapsed
+    return count / elapsed
 
 
-def bench_size(name: str, frames: int, workdir: Path) -> BenchRow:
+def _first_frames(path: Path, count: int) -> list[Frame]:
+    source = FileSource(path)
+    frames = []
+    for item in source.items():
+        if isinstance(item, Frame):
+            frames.append(item)
+            if len(frames) == count:
+                break
+    source.close()
+    return frames
+
+
+def _median_fps(frames: int, run: Callable[[], float], repeats: int) -> float:
+    """Median over ``repeats`` runs of frames / seconds, where ``run`` returns seconds."""
+    return frames / statistics.median(run() for _ in range(repeats))
+
+
+def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3) -> BenchRow:
     width, height = SIZES[name]
     clip = workdir / f"dark_{name}.mp4"
     make_clip(clip, width, height, frames)
     config = OfflineConfig.model_validate({"encode": {"preset": PRESET, "crf": CRF}})
-    decoded, decode_s = _decode_all(clip)
+    decode_fps = _decode_fps(clip)
 
+    subset = _first_frames(clip, SUBSET)
     enhancer, _ = make_enhancer(config)
-    subset = decoded[: min(len(decoded), 60)]
     enhancer.enhance(subset[0].image, 0.0)                          # warm-up (table build, first inference)
     start = time.perf_counter()
     for frame in subset:
         enhancer.enhance(frame.image, float(frame.time))
     model_fps = len(subset) / (time.perf_counter() - start)
 
-    sink = FileSink(workdir / f"enc_{name}.mp4", EncoderSettings(preset=PRESET, crf=CRF),
-                    decoded[0].time_base, None)
+    sink = FileSink(workdir / f"enc_{name}.mp4", EncoderSettings(preset=PRESET, crf=CRF), subset[0].time_base, None)
     start = time.perf_counter()
-    for frame in decoded:
+    for frame in subset:
         sink.write(frame)
     sink.close()
-    encode_fps = len(decoded) / (time.perf_counter() - start)
-    del decoded, subset
+    encode_fps = len(subset) / (time.perf_counter() - start)
+    del subset
 
-    job = VideoJob(clip, workdir / f"ours_{name}.mp4", config)
-    summary = job.run()
-    cli_start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "stream.cli", "enhance", str(clip), "-o", str(workdir / f"cli_{name}.mp4"),
-                    "--preset", PRESET, "--crf", str(CRF), "--quiet"], check=True)
-    cli_s = time.perf_counter() - cli_start
-    ffmpeg_s = _ffmpeg(["-i", str(clip), "-vf", FFMPEG_FILTER, "-c:v", "libx264", "-preset", PRESET,
+    def ours() -> float:
+        return VideoJob(clip, workdir / f"ours_{name}.mp4", config).run().elapsed_s
+
+    def cli() -> float:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "stream.cli", "enhance", str(clip), "-o", str(workdir / f"cli_{name}.mp4"),
+                        "--preset", PRESET, "--crf", str(CRF), "--quiet"], check=True)
+        return time.perf_counter() - start
+
+    def ffmpeg() -> float:
+        return _ffmpeg(["-i", str(clip), "-vf", FFMPEG_FILTER, "-c:v", "libx264", "-preset", PRESET,
                         "-crf", str(CRF), str(workdir / f"ffmpeg_{name}.mp4")])
-    return BenchRow(name, frames, frames / decode_s, model_fps, encode_fps, summary.fps,
-                    frames / cli_s, frames / ffmpeg_s)
+
+    return BenchRow(name, frames, decode_fps, model_fps, encode_fps, _median_fps(frames, ours, repeats),
+                    _median_fps(frames, cli, repeats), _median_fps(frames, ffmpeg, repeats))
 
 
 def run_bench(sizes: list[str], frames: int, console: Console) -> list[BenchRow]:

@@ -25,6 +25,7 @@ class EnhanceSection(_Strict):
     model: Literal["fast", "quality"] = "fast"
     strength: float = Field(1.0, ge=0.0, le=1.0)
     smoothing_s: float = Field(0.2, ge=0.0, le=10.0, description="time constant of the curves' temporal average")
+    estimate_every: int = Field(2, ge=1, le=30, description="run the curve network on every n-th frame")
 
 
 class EncodeSection(_Strict):

@@ -56,7 +56,7 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
     choice = choice or select_runtime(runtime.backend, runtime.device, runtime.threads)
     estimator = choice.runtime.open(config.enhance.model)
     enhancer = CurveEnhancer(estimator, strength=config.enhance.strength, smoothing_s=config.enhance.smoothing_s,
-                             iterations=estimator.info.iterations)
+                             iterations=estimator.info.iterations, estimate_every=config.enhance.estimate_every)
     return enhancer, choice
 
 

@@ -66,3 +66,14 @@ def test_resolution_change_counts_as_a_cut():
     enhancer.enhance(_dark(h=72, w=128), 0.0)
     out = enhancer.enhance(_dark(h=96, w=160), 1 / 30)
     assert out.y.shape == (96, 160) and enhancer.stats.last_scene_cut
+
+
+def test_estimate_every_skips_the_network_but_not_at_a_cut():
+    estimator = ConstantEstimator(0.5)
+    enhancer = CurveEnhancer(estimator, estimate_every=3)
+    for i in range(9):
+        out = enhancer.enhance(_dark(40, seed=i), i / 30)
+        assert out.y.mean() > 60                            # every frame is still enhanced
+    assert estimator.calls == 3
+    enhancer.enhance(_dark(200, seed=20), 9 / 30)           # a cut forces a fresh estimate
+    assert estimator.calls == 4 and enhancer.stats.last_scene_cut
