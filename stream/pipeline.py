@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -125,10 +126,10 @@ class VideoJob:
         return self.sink.last_time_s + step - (self.sink.first_time_s or 0.0)
 
     def _raise_for(self, error: BaseException | None, summary: RunSummary) -> None:
-        if error is None and summary.frames_out == 0:
+        if error is None and summary.frames_out == 0 and not summary.interrupted:
             _remove_quietly(self.output_path)
-            if summary.damage:
-                raise InputDamagedError(f"no frame could be decoded: {summary.damage[0]}")
+            reason = summary.damage[0] if summary.damage else "the video stream holds no decodable frame"
+            raise InputDamagedError(f"no frame could be decoded: {reason}")
         if isinstance(error, NocturneError):
             raise error
         if isinstance(error, OSError):
@@ -163,8 +164,6 @@ class ImageJob:
         self._stop = True
 
     def run(self, on_frame: Callable[[object], None] | None = None) -> RunSummary:
-        import time
-
         summary = RunSummary(output=self.outputs[0].parent if len(self.outputs) > 1 else self.outputs[0],
                              backend=self.choice.describe())
         start = time.perf_counter()

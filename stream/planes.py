@@ -78,17 +78,21 @@ def _plane_view(plane, dtype) -> np.ndarray:
 
 
 def _pad_even(planes: list[np.ndarray], width: int, height: int) -> list[np.ndarray]:
-    pad_w, pad_h = width % 2, height % 2
+    """Pad luma to even (width, height) by edge repetition, and chroma to match its subsampling.
+
+    4:2:0 chroma of an odd-sized frame is already ceil(size / 2) and needs nothing;
+    4:4:4 and the full-height side of 4:2:2 grow with the luma.
+    """
+    even_h, even_w = height + height % 2, width + width % 2
     y, u, v = planes
-    if pad_w or pad_h:
-        y = np.pad(y, ((0, pad_h), (0, pad_w)), mode="edge")
-    # Chroma of a 4:2:0 odd-sized frame is already ceil(size/2); 4:4:4 needs the same pad.
-    if u.shape[1] == width and (pad_w or pad_h):
-        u = np.pad(u, ((0, pad_h), (0, pad_w)), mode="edge")
-        v = np.pad(v, ((0, pad_h), (0, pad_w)), mode="edge")
-    if u.shape[0] * 2 == height + pad_h and u.shape[1] * 2 < width + pad_w:   # 4:2:2 odd width edge
-        u = np.pad(u, ((0, 0), (0, 1)), mode="edge")
-        v = np.pad(v, ((0, 0), (0, 1)), mode="edge")
+    if (even_h, even_w) == (height, width):
+        return [y, u, v]
+    y = np.pad(y, ((0, even_h - height), (0, even_w - width)), mode="edge")
+    sub_y = 1 if u.shape[0] == height else 2          # chroma rows per luma row: full or half
+    sub_x = 1 if u.shape[1] == width else 2
+    pad = ((0, even_h // sub_y - u.shape[0]), (0, even_w // sub_x - u.shape[1]))
+    if any(p for _, p in pad):
+        u, v = np.pad(u, pad, mode="edge"), np.pad(v, pad, mode="edge")
     return [y, u, v]
 
 
