@@ -183,6 +183,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("nocturne: interrupted")
         return 130
+    except Exception as error:  # noqa: BLE001 — a bug or an unforeseen library error: still one line
+        if _state["debug"]:
+            raise
+        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        console.print(f"nocturne: error: unexpected {type(error).__name__}: {text} (rerun with --debug for details)",
+                      markup=False)
+        return 1
 
 
 def run() -> None:

@@ -78,19 +78,24 @@ class VideoJob:
         self.output_path = output_path
         self.source = FileSource(source_path)
         self.info = self.source.info
+        self.stop_signal: int | None = None
         try:
-            self.enhancer, self.choice = make_enhancer(config, choice)
+            self._compose(config, choice)
         except BaseException:
             self.source.close()
             raise
+
+    def _compose(self, config: OfflineConfig, choice: RuntimeChoice | None) -> None:
+        """decode → [resample] → enhance → encode."""
+        self.enhancer, self.choice = make_enhancer(config, choice)
         fps = Fraction(config.fps).limit_denominator(1001) if config.fps else None
         self.fps = fps
-        self.sink = FileSink(output_path, encoder_settings(config), time_base=1 / fps if fps else self.info.time_base,
+        self.sink = FileSink(self.output_path, encoder_settings(config),
+                             time_base=1 / fps if fps else self.info.time_base,
                              rate=fps or self.info.average_rate, side_streams=self.source.side_streams)
         self.enhance_stage = EnhanceStage(self.enhancer, self.sink.settings.bit_depth)
         stages = ([ResampleStage(fps)] if fps else []) + [self.enhance_stage]
         self.graph = Graph(self.source.items, stages, self.sink, queue_size=config.queue_size)
-        self.stop_signal: int | None = None
 
     def expected_frames(self) -> int:
         if self.fps and self.info.duration_s:

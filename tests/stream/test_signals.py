@@ -13,6 +13,9 @@ import pytest
 import media
 
 START_TIMEOUT_S = 90      # interpreter, torch/onnxruntime and the model load before the first frame
+# x264's slowest preset keeps the 600-frame run going for seconds, so the signal always lands mid-run
+# however fast the machine.
+SLOW = ("--preset", "veryslow")
 
 
 def start(*args: object) -> subprocess.Popen:
@@ -35,7 +38,7 @@ def wait_for_output(process: subprocess.Popen, path: Path, min_bytes: int = 1) -
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_mid_run_leaves_playable_output(clips, out, signum):
     target = out / "interrupted.mp4"
-    process = start(clips.long_clip, "-o", target)
+    process = start(clips.long_clip, "-o", target, *SLOW)
     wait_for_output(process, target)
     time.sleep(0.3)                                  # well into the run, far from its end
     process.send_signal(signum)
@@ -49,7 +52,7 @@ def test_signal_mid_run_leaves_playable_output(clips, out, signum):
 
 def test_fragmented_mp4_survives_sigkill(clips, out):
     target = out / "killed.mp4"
-    process = start(clips.long_clip, "-o", target, "--fragmented", "--quiet")
+    process = start(clips.long_clip, "-o", target, "--fragmented", "--quiet", *SLOW)
     # A fragment is written at each keyframe (x264: every 250 frames); wait for the first one
     # to start landing, give it time to be complete, and kill long before the run ends.
     wait_for_output(process, target, min_bytes=20_000)
