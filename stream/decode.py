@@ -95,6 +95,14 @@ class FileSource:
             pix_fmt=s.codec_context.pix_fmt,
         )
 
+    @property
+    def timecode(self) -> str | None:
+        """SMPTE timecode of the start ("HH:MM:SS:FF"), from the video stream or a timecode track."""
+        for stream in (self.video, *self.side_streams):
+            if stream.metadata.get("timecode"):
+                return stream.metadata["timecode"]
+        return None
+
     def items(self) -> Iterator[Frame | SidePacket]:
         """Yield frames and side packets in file order until the end or damage."""
         streams = [self.video, *self.side_streams]

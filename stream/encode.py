@@ -1,9 +1,13 @@
 """File sink: encode frames with libx264/libx265 and mux them with copied streams.
 
 The container follows the output's extension (.mp4/.m4v/.mov → MP4/MOV,
-.mkv → Matroska). Audio, subtitle and data streams of the input are copied
-packet for packet (never re-encoded, so they stay bit-exact and in sync) when
-the container can hold their codec; otherwise they are dropped with a warning.
+.mkv → Matroska). Audio and subtitle streams of the input are copied packet
+for packet (never re-encoded, so they stay bit-exact and in sync) when the
+container can hold their codec; otherwise they are dropped with a warning.
+Data streams are dropped with a warning: FFmpeg's MP4/MOV muxers accept some
+of them at the header and then fail at the trailer, which would lose the whole
+file. A timecode (what MOV ``tmcd`` data tracks carry) is kept as the video
+stream's ``timecode`` tag, from which the MP4/MOV muxer writes a fresh track.
 Colour tags and display rotation are carried over. ``close()`` flushes the
 encoder and writes the trailer, so an interrupted run still leaves a playable
 file of the frames done.
@@ -69,7 +73,7 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike, settings: EncoderSettings, time_base: Fraction,
-                 rate: Fraction | None, side_streams: list | None = None) -> None:
+                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None) -> None:
         self.path = Path(path)
         self.format = check_output_path(self.path)
         if settings.codec not in ENCODERS:
@@ -78,6 +82,7 @@ class FileSink:
         self.time_base = time_base
         self.rate = rate
         self.side_streams = side_streams or []
+        self.timecode = timecode
         self.dropped_streams: list[str] = []
         self.frames_written = 0
         self.first_time_s: float | None = None     # presentation times of the first/last frame written
@@ -126,12 +131,18 @@ class FileSink:
             raise OutputError(f"cannot write {self.path}: {getattr(error, 'strerror', None) or error}") from error
         self._video = self._add_video_stream(first)
         for stream in self.side_streams:
-            if _muxable(self.format, stream):
+            if stream.type != "data" and _muxable(self.format, stream):
                 self._side_map[stream.index] = self._container.add_stream_from_template(stream)
+                continue
+            name = f"#{stream.index} {stream.type} ({_codec_name(stream)})"
+            if stream.type != "data":
+                reason = f"{self.path.suffix} cannot hold it"
+            elif stream.metadata.get("timecode") and self.timecode:
+                reason = f"its timecode {self.timecode} is kept on the video stream"
             else:
-                name = f"#{stream.index} {stream.type} ({_codec_name(stream)})"
-                self.dropped_streams.append(name)
-                log.warning("dropping stream %s: %s cannot hold it", name, self.path.suffix)
+                reason = "data streams are not copied (the muxers accept them, then fail at the end of the file)"
+            self.dropped_streams.append(name)
+            log.warning("stream %s dropped: %s", name, reason)
         for packet in self._pending:
             self._mux_side(packet)
         self._pending.clear()
@@ -156,6 +167,8 @@ class FileSink:
                 ctx.codec_tag = "hvc1"       # what Apple players expect for HEVC in MP4
         if first.rotation:
             stream.set_display_rotation(first.rotation)
+        if self.timecode:
+            stream.metadata["timecode"] = self.timecode
         return stream
 
     def _mux(self, packets) -> None:

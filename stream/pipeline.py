@@ -92,7 +92,8 @@ class VideoJob:
         self.fps = fps
         self.sink = FileSink(self.output_path, encoder_settings(config),
                              time_base=1 / fps if fps else self.info.time_base,
-                             rate=fps or self.info.average_rate, side_streams=self.source.side_streams)
+                             rate=fps or self.info.average_rate, side_streams=self.source.side_streams,
+                             timecode=self.source.timecode)
         self.enhance_stage = EnhanceStage(self.enhancer, self.sink.settings.bit_depth)
         stages = ([ResampleStage(fps)] if fps else []) + [self.enhance_stage]
         self.graph = Graph(self.source.items, stages, self.sink, queue_size=config.queue_size)
@@ -117,7 +118,7 @@ class VideoJob:
             self.source.close()
         summary = RunSummary(
             output=self.output_path, frames_in=self.source.frames_decoded, frames_out=self.sink.frames_written,
-            elapsed_s=report.elapsed_s, enhance_s=self.enhance_stage.busy_s, backend=self.choice.describe(),
+            elapsed_s=report.elapsed_s, enhance_s=self.enhance_stage.busy_s, backend=self.choice.runtime.label,
             dropped_streams=self.sink.dropped_streams, damage=list(self.source.damage),
             interrupted=report.stopped_early, media_duration_s=self._media_duration(),
         )
@@ -170,7 +171,7 @@ class ImageJob:
 
     def run(self, on_frame: Callable[[object], None] | None = None) -> RunSummary:
         summary = RunSummary(output=self.outputs[0].parent if len(self.outputs) > 1 else self.outputs[0],
-                             backend=self.choice.describe())
+                             backend=self.choice.runtime.label)
         start = time.perf_counter()
         for i, (source, target) in enumerate(zip(self.inputs, self.outputs)):
             if self._stop:

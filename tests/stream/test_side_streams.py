@@ -102,3 +102,21 @@ def test_subtitle_drop_warning_on_real_stderr(cli_subprocess, clips, out):
     warnings = [line for line in result.lines if "subtitle (" in line]
     assert len(warnings) == 1, result.stderr
     assert "warn" in warnings[0].lower() and "drop" in warnings[0].lower()
+
+
+@pytest.mark.needs_ffmpeg
+@pytest.mark.parametrize("suffix", [".mov", ".mp4", ".mkv"])
+def test_timecode_track_is_kept_as_a_tag_and_the_output_stays_playable(cli, tmp_path, suffix):
+    """A MOV timecode (tmcd data) track: copying it breaks FFmpeg's MOV trailer, so the tag carries it."""
+    import subprocess
+
+    source = tmp_path / "tc.mov"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=160x96:rate=25",
+                    "-frames:v", "10", "-c:v", "libx264", "-timecode", "01:00:00:00", str(source)], check=True)
+    target = tmp_path / f"out{suffix}"
+    assert cli("enhance", source, "-o", target, "--quiet").code == 0
+    with av.open(str(target)) as container:
+        video = container.streams.video[0]
+        tags = {k.lower(): v for k, v in video.metadata.items()}
+        assert tags.get("timecode") == "01:00:00:00"
+        assert sum(1 for _ in container.decode(video)) == 10
