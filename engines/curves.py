@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from engines.image import chroma_centre_span, luma_black_white
+
 # Rows of the lookup tables. Fine enough that the nearest row is within half a code value of
 # the exact curve (so no interpolation between rows is needed), odd so alpha = 0 is a row.
 ALPHA_LEVELS = 1025         # alpha from -1 to +1
@@ -82,8 +84,8 @@ def luma_lut(
         array of shape (ALPHA_LEVELS, 2**in_bits), uint8 if out_bits == 8 else uint16.
         Read-only: it is cached and shared.
     """
-    in_black, in_white = _luma_black_white(in_bits, full_range)
-    out_black, out_white = _luma_black_white(out_bits, full_range)
+    in_black, in_white = luma_black_white(in_bits, full_range)
+    out_black, out_white = luma_black_white(out_bits, full_range)
     codes = np.arange(1 << in_bits, dtype=np.float64)
     x = np.clip((codes - in_black) / (in_white - in_black), 0.0, 1.0)
     alphas = np.linspace(-1.0, 1.0, ALPHA_LEVELS)[:, None]
@@ -101,22 +103,11 @@ def chroma_lut(in_bits: int, out_bits: int, full_range: bool) -> np.ndarray:
     Returns:
         array of shape (GAIN_LEVELS, 2**in_bits), uint8 if out_bits == 8 else uint16, read-only.
     """
-    centre_in, span_in = _chroma_centre_span(in_bits, full_range)
-    centre_out, span_out = _chroma_centre_span(out_bits, full_range)
+    centre_in, span_in = chroma_centre_span(in_bits, full_range)
+    centre_out, span_out = chroma_centre_span(out_bits, full_range)
     codes = np.arange(1 << in_bits, dtype=np.float64)
     gains = np.linspace(0.0, CHROMA_GAIN_MAX, GAIN_LEVELS)[:, None]
     out = np.rint(centre_out + gains * (codes[None, :] - centre_in) * (span_out / span_in))
     table = np.clip(out, 0, (1 << out_bits) - 1).astype(np.uint8 if out_bits == 8 else np.uint16)
     table.setflags(write=False)
     return table
-
-
-def _chroma_centre_span(bits: int, full_range: bool) -> tuple[float, float]:
-    centre = float(1 << (bits - 1))
-    return centre, float((1 << bits) - 1) if full_range else 224.0 * (1 << (bits - 8))
-
-
-def _luma_black_white(bits: int, full_range: bool) -> tuple[float, float]:
-    if full_range:
-        return 0.0, float((1 << bits) - 1)
-    return 16.0 * (1 << (bits - 8)), 235.0 * (1 << (bits - 8))

@@ -15,6 +15,19 @@ import numpy as np
 MATRICES = ("bt601", "bt709", "bt2020")
 
 
+def luma_black_white(bits: int, full_range: bool) -> tuple[float, float]:
+    """Code values of black and white luma: 0..2^bits-1 full range, 16..235 (scaled) limited."""
+    if full_range:
+        return 0.0, float((1 << bits) - 1)
+    return 16.0 * (1 << (bits - 8)), 235.0 * (1 << (bits - 8))
+
+
+def chroma_centre_span(bits: int, full_range: bool) -> tuple[float, float]:
+    """(centre, span) of chroma codes: code = centre + span * c for c in [-0.5, 0.5]."""
+    centre = float(1 << (bits - 1))
+    return centre, float((1 << bits) - 1) if full_range else 224.0 * (1 << (bits - 8))
+
+
 @dataclass(frozen=True)
 class YuvImage:
     """One Y'CbCr picture.
@@ -60,14 +73,8 @@ class YuvImage:
 
     def luma_black_white(self) -> tuple[float, float]:
         """Code values of black and white luma for this depth and range."""
-        if self.full_range:
-            return 0.0, float(self.max_code)
-        scale = 1 << (self.bit_depth - 8)
-        return 16.0 * scale, 235.0 * scale
+        return luma_black_white(self.bit_depth, self.full_range)
 
     def chroma_centre_span(self) -> tuple[float, float]:
         """(centre, span) of chroma codes: code = centre + span * c for c in [-0.5, 0.5]."""
-        centre = float(1 << (self.bit_depth - 1))
-        if self.full_range:
-            return centre, float(self.max_code)
-        return centre, 224.0 * (1 << (self.bit_depth - 8))
+        return chroma_centre_span(self.bit_depth, self.full_range)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import glob
 import importlib.util
+import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +25,7 @@ import numpy as np
 from engines.errors import BackendUnavailableError
 from engines.registry import load_model, model_info
 
+log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnxruntime")
 # Device nodes of NVIDIA drivers: desktop/datacentre, Jetson (L4T), WSL2.
 _GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/nvhost-*", "/dev/dxg")
@@ -178,11 +181,18 @@ class OnnxEstimator:
 
         self.info = model_info(model_name)
         # Keyed by the weights' checksum: new weights, new file; torch is needed only to make it.
-        path = cache_dir() / "onnx" / f"{model_name}-{self.info.sha256[:16]}.onnx"
+        name = f"{model_name}-{self.info.sha256[:16]}.onnx"
+        path = cache_dir() / "onnx" / name
         if not path.exists():
             from engines.export import export_onnx
 
-            export_onnx(model_name, path)
+            try:
+                export_onnx(model_name, path)
+            except OSError as error:
+                # A read-only home (containers, appliances): export to a private temp folder instead.
+                fallback = Path(tempfile.gettempdir()) / f"nocturne-{os.getuid()}" / "onnx" / name
+                log.warning("model cache %s not writable (%s); using %s", path.parent, error.strerror or error, fallback)
+                path = fallback if fallback.exists() else export_onnx(model_name, fallback)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, runtime.threads)
         options.inter_op_num_threads = 1

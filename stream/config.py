@@ -23,7 +23,7 @@ class _Strict(BaseModel):
 
 class EnhanceSection(_Strict):
     model: Literal["fast", "quality"] = "fast"
-    strength: float = Field(1.0, ge=0.0, le=1.0)
+    strength: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
     smoothing_s: float = Field(0.2, ge=0.0, le=10.0, description="time constant of the curves' temporal average")
     estimate_every: int = Field(2, ge=1, le=30, description="run the curve network on every n-th frame")
 
@@ -48,7 +48,7 @@ class OfflineConfig(_Strict):
     enhance: EnhanceSection = EnhanceSection()
     encode: EncodeSection = EncodeSection()
     runtime: RuntimeSection = RuntimeSection()
-    fps: float | None = Field(None, gt=0, le=1000)
+    fps: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False)
     queue_size: int = Field(8, ge=1, le=256)
 
 
@@ -60,6 +60,8 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> O
             loaded = yaml.safe_load(Path(path).read_text())
         except FileNotFoundError as error:
             raise UsageError(f"config file not found: {path}") from error
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageError(f"config {path}: cannot be read as text ({getattr(error, 'strerror', None) or error})") from error
         except yaml.YAMLError as error:
             raise UsageError(f"config {path}: not valid YAML ({_first_line(error)})") from error
         if loaded is not None and not isinstance(loaded, dict):

@@ -20,7 +20,7 @@ import av
 
 from stream.errors import DecodeError, InputNotFoundError, NoVideoStreamError
 from stream.frame import Frame, SidePacket
-from stream.planes import colour_tags, frame_to_image
+from stream.planes import frame_to_image
 
 log = logging.getLogger(__name__)
 MAX_CONSECUTIVE_DECODE_ERRORS = 50
@@ -80,6 +80,7 @@ class FileSource:
         self.damage: list[str] = []
         self.frames_decoded = 0
         self.last_time_s: float | None = None
+        self._last_pts: int | None = None
         self._closed = False
 
     @property
@@ -108,7 +109,6 @@ class FileSource:
         streams = [self.video, *self.side_streams]
         info = self.info
         default_step = _frame_step(info)
-        last_pts: int | None = None
         consecutive_errors = 0
         packets = self.container.demux(streams)
         while True:
@@ -118,6 +118,7 @@ class FileSource:
                 break
             except av.error.FFmpegError as error:
                 self.damage.append(f"read stopped at frame {self.frames_decoded}: {_reason(error)}")
+                yield from self._frames(self._drain(), info, default_step)
                 break
             if packet.stream.index != self.video.index:
                 if packet.dts is not None and packet.size:
@@ -131,22 +132,33 @@ class FileSource:
                 self._note_decode_error(error)
                 if consecutive_errors > MAX_CONSECUTIVE_DECODE_ERRORS:
                     self.damage.append("too many consecutive decode errors; stopped")
+                    yield from self._frames(self._drain(), info, default_step)
                     break
                 continue
-            for av_frame in decoded:
-                pts = av_frame.pts
-                if pts is None or (last_pts is not None and pts <= last_pts):
-                    # Missing or non-increasing timestamps (raw streams, broken muxers):
-                    # continue the sequence at the nominal frame rate.
-                    pts = 0 if last_pts is None else last_pts + default_step
-                last_pts = pts
-                self.last_time_s = float(pts * info.time_base)
-                image, display = frame_to_image(av_frame)
-                yield Frame(image=image, pts=pts, time_base=info.time_base, index=self.frames_decoded,
-                            display_size=display, tags=colour_tags(av_frame), rotation=int(av_frame.rotation or 0),
-                            duration=int(av_frame.duration) if av_frame.duration else None)
-                self.frames_decoded += 1
+            yield from self._frames(decoded, info, default_step)
         self._check_truncation(info)
+
+    def _frames(self, decoded, info: VideoInfo, default_step: int) -> Iterator[Frame]:
+        for av_frame in decoded:
+            pts = av_frame.pts
+            if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+                # Missing or non-increasing timestamps (raw streams, broken muxers):
+                # continue the sequence at the nominal frame rate.
+                pts = 0 if self._last_pts is None else self._last_pts + default_step
+            self._last_pts = pts
+            self.last_time_s = float(pts * info.time_base)
+            image, display, tags = frame_to_image(av_frame)
+            yield Frame(image=image, pts=pts, time_base=info.time_base, index=self.frames_decoded,
+                        display_size=display, tags=tags, rotation=int(av_frame.rotation or 0),
+                        duration=int(av_frame.duration) if av_frame.duration else None)
+            self.frames_decoded += 1
+
+    def _drain(self) -> list:
+        """Frames the decoder still holds (reordering, frame threads) when reading stops early."""
+        try:
+            return list(self.video.decode(None))
+        except av.error.FFmpegError:
+            return []
 
     def close(self) -> None:
         if not self._closed:

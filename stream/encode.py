@@ -92,6 +92,8 @@ class FileSink:
         self._side_map: dict[int, object] = {}
         self._pending: list[SidePacket] = []
         self._closed = False
+        self._size: tuple[int, int] = (0, 0)
+        self._size_warned = False
 
     def write(self, item: Frame | SidePacket) -> None:
         if isinstance(item, SidePacket):
@@ -102,6 +104,10 @@ class FileSink:
             return
         if self._container is None:
             self._open(item)
+        elif (item.image.width, item.image.height) != self._size and not self._size_warned:
+            self._size_warned = True
+            log.warning("resolution changed mid-stream (%dx%d → %dx%d); scaling to the first size",
+                        *self._size, item.image.width, item.image.height)
         av_frame = image_to_frame(item.image, self.settings.pix_fmt, item.tags)
         av_frame.pts = item.pts
         av_frame.time_base = item.time_base
@@ -151,7 +157,7 @@ class FileSink:
         encoder = ENCODERS[self.settings.codec]
         stream = self._container.add_stream(encoder, rate=self.rate)
         ctx = stream.codec_context
-        ctx.width, ctx.height = first.image.width, first.image.height
+        ctx.width, ctx.height = self._size = (first.image.width, first.image.height)
         ctx.pix_fmt = self.settings.pix_fmt
         ctx.time_base = self.time_base
         stream.time_base = self.time_base

@@ -34,7 +34,8 @@ class Frame:
         time_base: seconds per pts unit.
         index: position of the source frame in decode output order (0-based); a
             duplicate made by the pacer keeps its source's index.
-        display_size: (width, height) before padding, i.e. the true picture size.
+        display_size: (width, height) before padding, i.e. the true picture size (for sinks
+            that can store it; 4:2:0 video encoders cannot, so video output is padded).
         tags: colour tags to carry to the output.
         rotation: display rotation in degrees (counter-clockwise, as FFmpeg's display matrix).
         duration: duration in ``time_base`` units when known.

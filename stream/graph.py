@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 _END = object()
@@ -57,7 +57,7 @@ class BoundedQueue:
         self.dropped = 0
 
     def put(self, item: Any, abort: threading.Event) -> bool:
-        """Put ``item``; False if the graph aborted while waiting."""
+        """Put ``item``; False if the graph aborted while waiting (then consumers stop on their own)."""
         while True:
             if self.policy == "latest" and item is not _END and self._queue.full():
                 try:
@@ -69,15 +69,17 @@ class BoundedQueue:
                 self._queue.put(item, timeout=_POLL_S)
                 return True
             except queue.Full:
-                if abort.is_set() and item is not _END:
+                if abort.is_set():
                     return False
 
-    def get(self) -> Any:
+    def get(self, abort: threading.Event) -> Any:
+        """Next item; the end marker once the graph aborted and nothing is left to drain."""
         while True:
             try:
                 return self._queue.get(timeout=_POLL_S)
             except queue.Empty:
-                continue
+                if abort.is_set():
+                    return _END
 
 
 @dataclass
@@ -89,7 +91,6 @@ class RunReport:
     stopped_early: bool = False
     error: BaseException | None = None
     dropped: int = 0
-    stage_errors: list[str] = field(default_factory=list)
 
 
 class Graph:
@@ -105,6 +106,7 @@ class Graph:
         self._abort = threading.Event()     # something failed: drain fast
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
+        self._stopped_early = False         # the source broke off on request before its end
 
     def request_stop(self) -> None:
         """Ask the source to stop; everything read so far is processed and written."""
@@ -118,11 +120,16 @@ class Graph:
         for thread in threads:
             thread.start()
         report = RunReport()
-        self._run_sink(report, on_written)
-        for thread in threads:
-            thread.join()
+        try:
+            self._run_sink(report, on_written)
+        except BaseException:
+            self._abort.set()          # e.g. KeyboardInterrupt in the caller's thread: stop every stage
+            raise
+        finally:
+            for thread in threads:
+                thread.join()
         report.elapsed_s = time.perf_counter() - start
-        report.stopped_early = self._stop.is_set()
+        report.stopped_early = self._stopped_early
         report.error = self._errors[0] if self._errors else None
         report.dropped = sum(q.dropped for q in self.queues)
         return report
@@ -137,6 +144,7 @@ class Graph:
         try:
             for item in self.source():
                 if self._stop.is_set() or self._abort.is_set():
+                    self._stopped_early = self._stop.is_set()
                     break
                 if not out.put(item, self._abort):
                     break
@@ -149,7 +157,7 @@ class Graph:
         inbox, out = self.queues[index], self.queues[index + 1]
         failed = False
         while True:
-            item = inbox.get()
+            item = inbox.get(self._abort)
             if item is _END:
                 break
             if failed or self._abort.is_set():
@@ -174,7 +182,7 @@ class Graph:
         failed = False
         try:
             while True:
-                item = inbox.get()
+                item = inbox.get(self._abort)
                 if item is _END:
                     break
                 if failed:

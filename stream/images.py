@@ -7,6 +7,7 @@ channel is kept aside and restored untouched.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import cv2
@@ -16,6 +17,7 @@ from engines.colour import rgb_to_yuv, yuv_to_rgb
 from engines.image import YuvImage
 from stream.errors import DecodeError, InputNotFoundError, OutputError
 
+log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 _MATRIX = "bt601"            # the JPEG convention; any matrix round-trips, this one is customary
 
@@ -39,6 +41,7 @@ def read_image(path: Path) -> tuple[YuvImage, np.ndarray | None]:
     if data is None:
         raise DecodeError(f"cannot read {path.name}: not an image, or damaged")
     if data.dtype != np.uint8:                     # 16-bit PNG/TIFF: work in 8 bits
+        log.warning("%s: %s samples are processed and written as 8-bit", path.name, data.dtype)
         data = (data.astype(np.float32) / 257.0 + 0.5).astype(np.uint8)
     alpha = None
     if data.ndim == 2:

@@ -22,7 +22,7 @@ from engines.runtimes import RuntimeChoice, select_runtime
 from stream.config import OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink, check_output_path
-from stream.errors import InputDamagedError, InterruptedRun, NocturneError, OutputError
+from stream.errors import DecodeError, InputDamagedError, InterruptedRun, NocturneError, OutputError
 from stream.frame import Frame
 from stream.graph import Graph
 from stream.images import read_image, write_image
@@ -61,6 +61,14 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
     return enhancer, choice
 
 
+def frame_rate(fps: float) -> Fraction:
+    """--fps as an exact rate; 23.976/29.97/59.94 mean the NTSC rates n·1000/1001, as users intend."""
+    ntsc = round(fps * 1001 / 1000)
+    if abs(fps - ntsc * 1000 / 1001) < 5e-3 and abs(fps - ntsc) > 5e-3:
+        return Fraction(ntsc * 1000, 1001)
+    return Fraction(fps).limit_denominator(1000)
+
+
 def encoder_settings(config: OfflineConfig) -> EncoderSettings:
     e = config.encode
     return EncoderSettings(codec=e.codec, crf=e.crf, preset=e.preset, pix_fmt=e.pix_fmt, fragmented=e.fragmented)
@@ -88,7 +96,7 @@ class VideoJob:
     def _compose(self, config: OfflineConfig, choice: RuntimeChoice | None) -> None:
         """decode → [resample] → enhance → encode."""
         self.enhancer, self.choice = make_enhancer(config, choice)
-        fps = Fraction(config.fps).limit_denominator(1001) if config.fps else None
+        fps = frame_rate(config.fps) if config.fps else None
         self.fps = fps
         self.sink = FileSink(self.output_path, encoder_settings(config),
                              time_base=1 / fps if fps else self.info.time_base,
@@ -139,7 +147,12 @@ class VideoJob:
         if isinstance(error, NocturneError):
             raise error
         if isinstance(error, OSError):
-            raise OutputError(f"writing {self.output_path} failed: {error.strerror or error}") from error
+            # A full disk or a lost mount: a non-fragmented MP4 without its trailer cannot be played.
+            kept = self.sink.settings.fragmented
+            if not kept:
+                _remove_quietly(self.output_path)
+            raise OutputError(f"writing {self.output_path} failed: {error.strerror or error}"
+                              + ("" if kept else " (incomplete output removed)")) from error
         if error is not None:
             raise error
         if summary.interrupted:
@@ -179,7 +192,13 @@ class ImageJob:
                 break
             if not self.sequence:
                 self.enhancer.reset()
-            image, alpha = read_image(source)
+            try:
+                image, alpha = read_image(source)
+            except DecodeError as error:          # one bad file must not cost the rest of the batch
+                if len(self.inputs) == 1:
+                    raise
+                summary.damage.append(str(error))
+                continue
             summary.frames_in += 1
             t0 = time.perf_counter()
             enhanced = self.enhancer.enhance(image, i * self.frame_interval_s)
@@ -192,6 +211,9 @@ class ImageJob:
         if summary.interrupted:
             raise InterruptedRun(f"interrupted: {summary.frames_out} of {len(self.inputs)} images written",
                                  self.stop_signal)
+        if summary.damage:
+            raise InputDamagedError(f"{len(summary.damage)} of {len(self.inputs)} images could not be read "
+                                    f"(first: {summary.damage[0]}); the other {summary.frames_out} were written")
         return summary
 
 

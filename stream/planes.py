@@ -4,7 +4,8 @@ Decoded frames in a planar Y'CbCr format are used as they are (planes viewed,
 not converted); anything else (NV12, RGB, 4:1:1, …) is converted once by
 swscale to 4:2:0 of the same depth class. Odd widths/heights are padded to even
 by repeating the last column/row, because 4:2:0 encoders (x264, x265) need
-even sizes; ``Frame.display_size`` keeps the true size.
+even sizes; ``Frame.display_size`` records the true size (for sinks that can
+store it; the video encoders here cannot).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ NATIVE_FORMATS: dict[str, tuple[int, bool]] = {
     "yuvj420p": (8, True), "yuvj422p": (8, True), "yuvj444p": (8, True),
     "yuv420p10le": (10, False), "yuv422p10le": (10, False), "yuv444p10le": (10, False),
 }
-OUTPUT_FORMATS = ("yuv420p", "yuv420p10le")
 # FFmpeg AVColorSpace → matrix used for arithmetic.
 _MATRIX_BY_COLORSPACE = {1: "bt709", 5: "bt601", 6: "bt601", 9: "bt2020", 10: "bt2020"}
 
@@ -36,20 +36,32 @@ def matrix_for(colorspace: int, height: int) -> str:
     return _MATRIX_BY_COLORSPACE.get(colorspace, "bt709" if height >= 720 else "bt601")
 
 
-def frame_to_image(frame: av.VideoFrame) -> tuple[YuvImage, tuple[int, int]]:
-    """Planes of a decoded frame as a ``YuvImage`` (even-sized) and the true (width, height)."""
+def frame_to_image(frame: av.VideoFrame) -> tuple[YuvImage, tuple[int, int], ColourTags]:
+    """Planes of a decoded frame as a ``YuvImage`` (even-sized), the true (width, height), and its tags.
+
+    R'G'B' and grey sources are converted with an explicit matrix (BT.709 from
+    720 lines up, else BT.601) and limited range, and the tags say so: the
+    source's own "RGB" matrix tag must not reach a Y'CbCr output.
+    """
     name = frame.format.name
+    tags = colour_tags(frame)
     if name not in NATIVE_FORMATS:
         deep = any(c.bits > 8 for c in frame.format.components)
-        frame = frame.reformat(format="yuv420p10le" if deep else "yuv420p")
+        target = "yuv420p10le" if deep else "yuv420p"
+        if frame.format.is_rgb or name.startswith(("gray", "ya", "pal")) or tags.colorspace == 0:
+            colorspace = 1 if frame.height >= 720 else 5
+            frame = frame.reformat(format=target, dst_colorspace=colorspace, dst_color_range=1)
+            tags = ColourTags(1, colorspace, tags.color_primaries, tags.color_trc)
+        else:
+            frame = frame.reformat(format=target)
         name = frame.format.name
     bits, full_by_format = NATIVE_FORMATS[name]
-    full_range = full_by_format or int(frame.color_range) == 2
+    full_range = full_by_format or tags.color_range == 2
     dtype = np.uint8 if bits == 8 else np.uint16
     planes = [_plane_view(plane, dtype) for plane in frame.planes[:3]]
     y, u, v = _pad_even(planes, frame.width, frame.height)
-    image = YuvImage(y, u, v, bits, full_range, matrix_for(int(frame.colorspace), frame.height))
-    return image, (frame.width, frame.height)
+    image = YuvImage(y, u, v, bits, full_range, matrix_for(tags.colorspace, frame.height))
+    return image, (frame.width, frame.height), tags
 
 
 def image_to_frame(image: YuvImage, pix_fmt: str, tags: ColourTags) -> av.VideoFrame:

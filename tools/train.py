@@ -9,7 +9,7 @@ linear light, lamps that keep their radiance, Poisson–Gaussian noise, 8-bit),
 runs the exact inference path (thumbnail → CurveNet → luma curve + chroma gain
 at full resolution, 4:2:0 chroma) and minimises
 
-    L1(Y) + L1(Cb, Cr) + 0.05 · TV(alpha) + 4 · reversal(Y_in, Y_out)
+    L1(Y) + L1(Cb, Cr) + 0.05 · TV(alpha) + 100 · reversal(Y_in, Y_out)
 
 against the clean picture. Deterministic for a given --seed (single thread
 ordering aside). Writes ``engines/weights/<model>.safetensors`` and updates the
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
     parser.add_argument("--tv", type=float, default=0.05)
-    parser.add_argument("--reversal", type=float, default=4.0, help="weight of the gradient-reversal (halo) penalty")
+    parser.add_argument("--reversal", type=float, default=100.0, help="weight of the gradient-reversal (halo) penalty")
     parser.add_argument("--init", type=Path, help="start from these safetensors weights (fine-tuning)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)

@@ -1,7 +1,7 @@
 """CurveNet: the ``fast`` model's curve-parameter estimator (Zero-DCE++ class).
 
-Input: a thumbnail of the frame, R'G'B' in [0, 1], shape (N, 3, h, w), h and w
-any size ≥ 8 (the thumbnail is about 1/5 to 1/15 of the frame per side).
+Input: a thumbnail of the frame, R'G'B' in [0, 1], shape (N, 3, h, w), any h, w ≥ 1
+(``engines.thumbnail``: long side ≤ 160 px; training used 32–112 px).
 Output: alpha maps in [-1, 1], shape (N, 1, h, w), one curve parameter per
 thumbnail pixel for the luma curve in ``engines.curves``.
 

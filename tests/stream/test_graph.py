@@ -121,9 +121,30 @@ def test_latest_queue_drops_oldest_and_counts():
     for i in range(5):
         assert queue.put(i, abort)
     assert queue.dropped == 3
-    assert [queue.get(), queue.get()] == [3, 4]
+    assert [queue.get(abort), queue.get(abort)] == [3, 4]
 
 
 def test_unknown_queue_policy():
     with pytest.raises(ValueError, match="policy"):
         BoundedQueue(2, policy="random")
+
+
+def test_an_interrupt_in_the_sink_thread_stops_every_stage():
+    """KeyboardInterrupt raised while writing (no signal handler installed) must not leave threads behind."""
+    class InterruptingSink:
+        def __init__(self):
+            self.closed = 0
+
+        def write(self, item):
+            if item == 5:
+                raise KeyboardInterrupt
+
+        def close(self):
+            self.closed += 1
+
+    sink = InterruptingSink()
+    graph = Graph(lambda: iter(range(100_000)), [], sink, queue_size=2)
+    report = graph.run()
+    assert isinstance(report.error, KeyboardInterrupt)          # handed to the caller, who re-raises it
+    assert sink.closed == 1
+    assert not [t for t in threading.enumerate() if t.name == "source"], "source thread left running"

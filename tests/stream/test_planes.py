@@ -16,11 +16,13 @@ def test_any_format_and_size_becomes_even_planes(fmt, size):
     rng = np.random.default_rng(0)
     rgb = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
     frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format=fmt)
-    image, display = frame_to_image(frame)
+    image, display, tags = frame_to_image(frame)
     assert display == (width, height)
     assert image.y.shape == (height + height % 2, width + width % 2)
     assert image.bit_depth == (10 if "10" in fmt else 8)
     assert image.full_range == (fmt == "yuvj420p")
+    if fmt == "rgb24":       # converted with a stated matrix, and tagged so (never "RGB")
+        assert tags.colorspace == 5 and tags.color_range == 1 and image.matrix == "bt601"
     out = image_to_frame(image, "yuv420p10le" if image.bit_depth == 10 else "yuv420p", ColourTags())
     assert (out.width, out.height) == (width + width % 2, height + height % 2)
 
@@ -31,7 +33,7 @@ def test_420_round_trip_is_exact():
     for plane in frame.planes:
         view = np.frombuffer(plane, np.uint8)
         view[:] = rng.integers(0, 256, view.shape, dtype=np.uint8)
-    image, _ = frame_to_image(frame)
-    back, _ = frame_to_image(image_to_frame(image, "yuv420p", ColourTags()))
+    image, _, _ = frame_to_image(frame)
+    back, _, _ = frame_to_image(image_to_frame(image, "yuv420p", ColourTags()))
     for a, b in ((image.y, back.y), (image.u, back.u), (image.v, back.v)):
         assert np.array_equal(a, b)
