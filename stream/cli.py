@@ -56,7 +56,7 @@ def enhance(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Enhance a video file, an image, or a folder of images."""
-    from stream.images import is_image_path, list_images
+    from stream.images import IMAGE_SUFFIXES, is_image_path, list_images
     from stream.pipeline import ImageJob, VideoJob
 
     settings = load_config(config, {
@@ -67,7 +67,9 @@ def enhance(
     if input.is_dir():
         sources = list_images(input)
         if not sources:
-            raise UsageError(f"{input} holds no images ({', '.join(('png', 'jpg', 'tif', 'bmp', 'webp'))})")
+            raise UsageError(f"{input} holds no images ({', '.join(s.lstrip('.') for s in IMAGE_SUFFIXES)})")
+        if output.exists() and output.resolve() == input.resolve():
+            raise OutputError(f"output folder {output} is the input folder: the originals would be overwritten")
         if output.exists() and not output.is_dir():
             raise OutputError(f"output {output} must be a folder when the input is a folder")
         _make_folder(output)
@@ -77,6 +79,8 @@ def enhance(
         target = output / input.name if output.is_dir() else output
         if not is_image_path(target):
             raise UsageError(f"output {output.name}: an image input needs an image output (.png, .jpg, …)")
+        if target.exists() and target.resolve() == input.resolve():
+            raise OutputError(f"output {target} is the input: the original would be overwritten")
         job = ImageJob([input], [target], settings)
         label, total = input.name, 1
     else:

@@ -47,3 +47,13 @@ def test_read_only_model_cache_falls_back_to_a_temp_folder(cli, clips, tmp_path,
     assert cli("enhance", clips.one_second_mp4, "-o", target, "--quiet").code == 0
     with av.open(str(target)) as container:
         assert container.streams.video[0].frames > 0
+
+
+def test_output_folder_equal_to_input_folder_is_refused(cli, tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    _png(folder / "a.png", 30)
+    before = (folder / "a.png").read_bytes()
+    result = cli("enhance", folder, "-o", folder, "--quiet")
+    assert result.code == 5 and "overwritten" in result.stderr
+    assert (folder / "a.png").read_bytes() == before
