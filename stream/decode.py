@@ -24,6 +24,7 @@ from stream.planes import frame_to_image
 
 log = logging.getLogger(__name__)
 MAX_CONSECUTIVE_DECODE_ERRORS = 50
+HDR_TRANSFERS = {16: "PQ / SMPTE 2084", 18: "HLG / ARIB STD-B67"}     # AVColorTransferCharacteristic
 _ATTACHED_PIC = 0x0400  # AV_DISPOSITION_ATTACHED_PIC: cover art, not video
 
 
@@ -148,6 +149,9 @@ class FileSource:
             self._last_pts = pts
             self.last_time_s = float(pts * info.time_base)
             image, display, tags = frame_to_image(av_frame)
+            if self.frames_decoded == 0 and tags.color_trc in HDR_TRANSFERS:
+                log.warning("%s is HDR (%s transfer); the enhancement is tuned for SDR video, so expect "
+                            "wrong brightness and colour", self.path.name, HDR_TRANSFERS[tags.color_trc])
             yield Frame(image=image, pts=pts, time_base=info.time_base, index=self.frames_decoded,
                         display_size=display, tags=tags, rotation=int(av_frame.rotation or 0),
                         duration=int(av_frame.duration) if av_frame.duration else None)
