@@ -155,10 +155,20 @@ def _make_folder(path: Path) -> None:
 
 @contextmanager
 def _stop_on_signals(job) -> Iterator[None]:
-    """SIGINT/SIGTERM: stop reading, finish and finalise what was read."""
+    """SIGINT/SIGTERM: stop reading, finish and finalise what was read; a second one stops at once.
+
+    "At once" still closes the output (the sink is closed on the way out), it only
+    skips encoding the frames already queued.
+    """
+    received: list[int] = []
+
     def handler(signum, _frame) -> None:
+        received.append(signum)
+        if len(received) > 1 and not getattr(job, "closing", False):
+            raise KeyboardInterrupt
         job.request_stop(signum)
-        console.print(f"\n[yellow]{signal.Signals(signum).name}: finishing the output…[/yellow]")
+        console.print(f"\n[yellow]{signal.Signals(signum).name}: finishing the output… "
+                      "(again to stop now)[/yellow]")
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

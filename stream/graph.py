@@ -107,6 +107,7 @@ class Graph:
         self._errors: list[BaseException] = []
         self._lock = threading.Lock()
         self._stopped_early = False         # the source broke off on request before its end
+        self.closing = False                # the sink is being closed: an interrupt now would cost the file
 
     def request_stop(self) -> None:
         """Ask the source to stop; everything read so far is processed and written."""
@@ -196,6 +197,7 @@ class Graph:
                     failed = True
                     self._fail(error)
         finally:
+            self.closing = True
             try:
                 self.sink.close()
             except BaseException as error:  # noqa: BLE001

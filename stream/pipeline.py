@@ -115,6 +115,11 @@ class VideoJob:
         self.stop_signal = signal_number
         self.graph.request_stop()
 
+    @property
+    def closing(self) -> bool:
+        """True while the output is being finalised (an interrupt then would cost the file)."""
+        return self.graph.closing
+
     def run(self, on_frame: Callable[[Frame], None] | None = None) -> RunSummary:
         def written(item: object) -> None:
             if on_frame is not None and isinstance(item, Frame):

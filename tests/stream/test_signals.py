@@ -62,3 +62,17 @@ def test_fragmented_mp4_survives_sigkill(clips, out):
     assert process.returncode == -signal.SIGKILL
     frames = media.count_decodable(target)
     assert 0 < frames < 600
+
+
+def test_second_sigint_stops_at_once_and_still_finalises(clips, out):
+    target = out / "twice.mp4"
+    process = start(clips.long_clip, "-o", target, *SLOW)
+    wait_for_output(process, target)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert 0 < len(media.video_times(target)) < 600          # decodes: the trailer was written
