@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
+
+from engines.colour import rgb_to_yuv, yuv_to_rgb
 
 MATRICES = ("bt601", "bt709", "bt2020")
 
@@ -78,3 +81,34 @@ class YuvImage:
     def chroma_centre_span(self) -> tuple[float, float]:
         """(centre, span) of chroma codes: code = centre + span * c for c in [-0.5, 0.5]."""
         return chroma_centre_span(self.bit_depth, self.full_range)
+
+
+def image_from_rgb(rgb: np.ndarray, matrix: str = "bt709", full_range: bool = False,
+                   chroma_420: bool = True) -> YuvImage:
+    """uint8 R'G'B' (H, W, 3) → 8-bit ``YuvImage``.
+
+    With ``chroma_420`` (H and W even) chroma is the mean of each 2×2 block, as
+    most encoders' default downsampler does; otherwise 4:4:4.
+    """
+    x = rgb.astype(np.float32) / 255.0
+    y, cb, cr = rgb_to_yuv(x[..., 0], x[..., 1], x[..., 2], matrix)
+    if chroma_420:
+        h, w = y.shape
+        cb, cr = (c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for c in (cb, cr))
+    black, white = luma_black_white(8, full_range)
+    centre, span = chroma_centre_span(8, full_range)
+    codes = [black + (white - black) * y, centre + span * cb, centre + span * cr]
+    planes = [np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in codes]
+    return YuvImage(*planes, bit_depth=8, full_range=full_range, matrix=matrix)
+
+
+def image_to_rgb(image: YuvImage) -> np.ndarray:
+    """``YuvImage`` (any depth, range, subsampling) → uint8 R'G'B' (H, W, 3); chroma upsampled bilinearly."""
+    black, white = image.luma_black_white()
+    centre, span = image.chroma_centre_span()
+    size = (image.width, image.height)
+    y = (image.y.astype(np.float32) - black) / (white - black)
+    cb, cr = ((cv2.resize(c.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) - centre) / span
+              for c in (image.u, image.v))
+    rgb = np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
+    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)

@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engines.colour import rgb_to_yuv, yuv_to_rgb
-from engines.image import YuvImage
+from engines.image import YuvImage, image_from_rgb, image_to_rgb
 from stream.errors import DecodeError, InputNotFoundError, OutputError
 
 log = logging.getLogger(__name__)
@@ -49,21 +48,8 @@ def read_image(path: Path) -> tuple[YuvImage, np.ndarray | None]:
     elif data.shape[2] == 4:
         alpha = data[:, :, 3].copy()
         data = data[:, :, :3]
-    rgb = data[:, :, ::-1].astype(np.float32) / 255.0
-    y, cb, cr = rgb_to_yuv(rgb[..., 0], rgb[..., 1], rgb[..., 2], _MATRIX)
-    planes = [np.clip(np.rint(y * 255.0), 0, 255).astype(np.uint8),
-              np.clip(np.rint(128.0 + cb * 255.0), 0, 255).astype(np.uint8),
-              np.clip(np.rint(128.0 + cr * 255.0), 0, 255).astype(np.uint8)]
-    return YuvImage(*planes, bit_depth=8, full_range=True, matrix=_MATRIX), alpha
-
-
-def image_to_rgb(image: YuvImage) -> np.ndarray:
-    """(H, W, 3) uint8 R'G'B' of an 8-bit full-range 4:4:4 image."""
-    y = image.y.astype(np.float32) / 255.0
-    cb = (image.u.astype(np.float32) - 128.0) / 255.0
-    cr = (image.v.astype(np.float32) - 128.0) / 255.0
-    r, g, b = yuv_to_rgb(y, cb, cr, image.matrix)
-    return np.clip(np.rint(np.stack([r, g, b], axis=-1) * 255.0), 0, 255).astype(np.uint8)
+    image = image_from_rgb(data[:, :, ::-1], _MATRIX, full_range=True, chroma_420=False)
+    return image, alpha
 
 
 def write_image(path: Path, image: YuvImage, alpha: np.ndarray | None = None) -> None:

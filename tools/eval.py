@@ -38,9 +38,9 @@ import numpy as np
 import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from engines.colour import rgb_to_yuv, yuv_to_rgb
+from engines.colour import rgb_to_yuv
 from engines.enhancer import CurveEnhancer
-from engines.image import YuvImage
+from engines.image import YuvImage, image_from_rgb, image_to_rgb
 from engines.runtimes import select_runtime
 from tools.lowlight_synth import degrade
 from tools.train import DEV_FOLDERS, IMAGE_SUFFIXES
@@ -101,32 +101,11 @@ def clahe(rgb: np.ndarray) -> np.ndarray:
 
 
 def rgb_to_yuv_image(rgb: np.ndarray) -> YuvImage:
-    """uint8 RGB (H, W, 3), H and W even → 8-bit 4:2:0 limited-range BT.709 ``YuvImage``.
-
-    Chroma is the mean of each 2×2 block, as most encoders' default downsampler does.
-    """
-    x = rgb.astype(np.float32) / 255.0
-    y, cb, cr = rgb_to_yuv(x[..., 0], x[..., 1], x[..., 2], "bt709")
-    h, w = y.shape
-    cb, cr = (c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for c in (cb, cr))
-    return YuvImage(_codes(y, 16, 219), _codes(cb, 128, 224), _codes(cr, 128, 224), 8, False, "bt709")
+    """uint8 RGB (H, W, 3), H and W even → 8-bit 4:2:0 limited-range BT.709 ``YuvImage`` (what cameras record)."""
+    return image_from_rgb(rgb, "bt709", full_range=False, chroma_420=True)
 
 
-def _codes(value: np.ndarray, offset: float, span: float) -> np.ndarray:
-    """Normalised values → rounded 8-bit codes ``offset + span * value``."""
-    return np.clip(np.round(offset + span * value), 0, 255).astype(np.uint8)
-
-
-def yuv_image_to_rgb(image: YuvImage) -> np.ndarray:
-    """``YuvImage`` (any depth/range/subsampling) → uint8 RGB (H, W, 3); chroma upsampled bilinearly."""
-    black, white = image.luma_black_white()
-    centre, span = image.chroma_centre_span()
-    size = (image.width, image.height)
-    y = (image.y.astype(np.float32) - black) / (white - black)
-    cb, cr = ((cv2.resize(c.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) - centre) / span
-              for c in (image.u, image.v))
-    rgb = np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
-    return np.clip(np.round(rgb * 255.0), 0, 255).astype(np.uint8)
+yuv_image_to_rgb = image_to_rgb
 
 
 def enhancer_method(enhancer: CurveEnhancer) -> Method:
