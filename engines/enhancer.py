@@ -73,7 +73,7 @@ class CurveEnhancer:
     iterations: int = DEFAULT_ITERATIONS
     estimate_every: int = 1
     stats: EnhancerStats = field(default_factory=EnhancerStats)
-    _previous: Thumbnail | None = field(default=None, repr=False)
+    _previous_y: np.ndarray | None = field(default=None, repr=False)   # last thumbnail luma (not the frame)
     _alpha: np.ndarray | None = field(default=None, repr=False)
     _time_s: float | None = field(default=None, repr=False)
     _estimate: np.ndarray | None = field(default=None, repr=False)
@@ -87,7 +87,7 @@ class CurveEnhancer:
 
     def reset(self) -> None:
         """Forget the temporal state (new scene, new stream, seek)."""
-        self._previous = None
+        self._previous_y = None
         self._alpha = None
         self._time_s = None
         self._estimate = None
@@ -119,12 +119,12 @@ class CurveEnhancer:
         return apply_curve_maps(image, alpha_used, gain, out_bits, self.iterations)
 
     def _is_cut(self, thumb: Thumbnail) -> bool:
-        previous = self._previous
+        previous = self._previous_y
         return previous is not None and (
-            previous.y.shape != thumb.y.shape or _relative_change(previous.y, thumb.y) > SCENE_CUT_RELATIVE_CHANGE)
+            previous.shape != thumb.y.shape or _relative_change(previous, thumb.y) > SCENE_CUT_RELATIVE_CHANGE)
 
     def _smooth(self, thumb: Thumbnail, estimate: np.ndarray, time_s: float | None, cut: bool) -> np.ndarray:
-        previous, self._previous = self._previous, thumb
+        previous, self._previous_y = self._previous_y, thumb.y
         last_time, self._time_s = self._time_s, time_s
         self.stats.last_scene_cut = cut
         self.stats.scene_cuts += int(cut)
@@ -136,7 +136,7 @@ class CurveEnhancer:
             dt = time_s - last_time
         keep = math.exp(-dt / self.smoothing_s)
         # Where the content moved, trust the new estimate: keep → 0 with the change.
-        change = np.abs(thumb.y - previous.y)
+        change = np.abs(thumb.y - previous)
         keep_map = keep * np.exp(-np.square(change / MOTION_SCALE))
         self._alpha = (keep_map * self._alpha + (1.0 - keep_map) * estimate).astype(np.float32)
         return self._alpha

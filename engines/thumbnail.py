@@ -10,7 +10,8 @@ the same block average as ``torch.nn.functional.avg_pool2d`` in training).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -35,28 +36,30 @@ def thumbnail_size(height: int, width: int) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Thumbnail:
-    """Normalised planes at thumbnail size (h, w), float32.
+    """The thumbnail of one picture: luma always, R'G'B' only when asked for.
 
-    y in [0, 1]; cb, cr in [-0.5, 0.5]; rgb is (3, h, w) in [0, 1] (clipped).
+    ``y`` is (h, w) float32 in [0, 1], needed on every frame (scene cuts,
+    smoothing, chroma gain). ``rgb`` is (3, h, w) float32 in [0, 1], the
+    estimator's input, computed on first access: on frames where the network
+    does not run, the chroma planes are never reduced or converted.
     """
 
     y: np.ndarray
-    cb: np.ndarray
-    cr: np.ndarray
-    rgb: np.ndarray
+    image: YuvImage = field(repr=False)
+
+    @cached_property
+    def rgb(self) -> np.ndarray:
+        h, w = self.y.shape
+        centre, span = self.image.chroma_centre_span()
+        cb, cr = ((cv2.resize(c, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32) - centre) / span
+                  for c in (self.image.u, self.image.v))
+        r, g, b = yuv_to_rgb(self.y, cb, cr, self.image.matrix)
+        return np.clip(np.stack([r, g, b]), 0.0, 1.0).astype(np.float32)
 
 
 def make_thumbnail(image: YuvImage) -> Thumbnail:
-    """Area-average the planes of ``image`` down to thumbnail size and normalise them."""
+    """Area-average the luma of ``image`` down to thumbnail size and normalise it (chroma on demand)."""
     h, w = thumbnail_size(image.height, image.width)
     y = cv2.resize(image.y, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-    cb = cv2.resize(image.u, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
-    cr = cv2.resize(image.v, (w, h), interpolation=cv2.INTER_AREA).astype(np.float32)
     black, white = image.luma_black_white()
-    centre, span = image.chroma_centre_span()
-    y = np.clip((y - black) / (white - black), 0.0, 1.0)
-    cb = (cb - centre) / span
-    cr = (cr - centre) / span
-    r, g, b = yuv_to_rgb(y, cb, cr, image.matrix)
-    rgb = np.clip(np.stack([r, g, b]), 0.0, 1.0).astype(np.float32)
-    return Thumbnail(y=y, cb=cb, cr=cr, rgb=rgb)
+    return Thumbnail(np.clip((y - black) / (white - black), 0.0, 1.0), image)

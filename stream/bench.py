@@ -17,6 +17,7 @@ here is a test, and numbers move with the machine's load.
 
 from __future__ import annotations
 
+import itertools
 import shutil
 import statistics
 import subprocess
@@ -78,12 +79,7 @@ def _decode_fps(path: Path) -> float:
 
 def _first_frames(path: Path, count: int) -> list[Frame]:
     source = FileSource(path)
-    frames = []
-    for item in source.items():
-        if isinstance(item, Frame):
-            frames.append(item)
-            if len(frames) == count:
-                break
+    frames = list(itertools.islice((item for item in source.items() if isinstance(item, Frame)), count))
     source.close()
     return frames
 

@@ -164,7 +164,7 @@ def _stop_on_signals(job) -> Iterator[None]:
 
     def handler(signum, _frame) -> None:
         received.append(signum)
-        if len(received) > 1 and not getattr(job, "closing", False):
+        if len(received) > 1 and not job.closing:
             raise KeyboardInterrupt
         job.request_stop(signum)
         console.print(f"\n[yellow]{signal.Signals(signum).name}: finishing the output… "

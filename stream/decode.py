@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from pathlib import Path
 from typing import Iterator
 
@@ -84,11 +85,10 @@ class FileSource:
         self._last_pts: int | None = None
         self._closed = False
 
-    @property
+    @cached_property
     def info(self) -> VideoInfo:
         s = self.video
-        duration = float(s.duration * s.time_base) if s.duration else (
-            self.container.duration / av.time_base if self.container.duration else None)
+        duration = _video_duration_s(s) or (self.container.duration / av.time_base if self.container.duration else None)
         return VideoInfo(
             width=s.codec_context.width, height=s.codec_context.height,
             time_base=Fraction(s.time_base) if s.time_base else Fraction(1, 90000),
@@ -184,7 +184,7 @@ class FileSource:
         if expected and self.frames_decoded < expected - 1:
             self.damage.append(f"input ends early: {self.frames_decoded} of {expected} frames decoded")
             return
-        duration = _video_duration_s(self.video) or info.duration_s
+        duration = info.duration_s
         if not duration or self.last_time_s is None:
             return
         start = float(self.video.start_time * info.time_base) if self.video.start_time else 0.0

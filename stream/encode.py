@@ -24,7 +24,6 @@ from pathlib import Path
 
 import av
 
-from engines.image import YuvImage
 from stream.errors import OutputError, UsageError
 from stream.frame import Frame, SidePacket
 from stream.planes import image_to_frame

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
@@ -39,7 +39,6 @@ class Frame:
         tags: colour tags to carry to the output.
         rotation: display rotation in degrees (counter-clockwise, as FFmpeg's display matrix).
         duration: duration in ``time_base`` units when known.
-        stats: small per-frame measurements added by stages (mean luma, …).
     """
 
     image: YuvImage
@@ -50,7 +49,6 @@ class Frame:
     tags: ColourTags = ColourTags()
     rotation: int = 0
     duration: int | None = None
-    stats: dict[str, float] = field(default_factory=dict)
 
     @property
     def time(self) -> Fraction:

@@ -9,7 +9,7 @@ the output has been finalised, so what was done is never lost.
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import time
 from collections.abc import Callable
@@ -28,9 +28,6 @@ from stream.graph import Graph
 from stream.images import read_image, write_image
 from stream.stages import EnhanceStage, ResampleStage
 
-log = logging.getLogger(__name__)
-
-
 @dataclass
 class RunSummary:
     """What a run did, for the final line and for tests."""
@@ -40,7 +37,6 @@ class RunSummary:
     frames_out: int = 0
     media_duration_s: float = 0.0
     elapsed_s: float = 0.0
-    enhance_s: float = 0.0
     backend: str = ""
     dropped_streams: list[str] = field(default_factory=list)
     damage: list[str] = field(default_factory=list)
@@ -70,8 +66,7 @@ def frame_rate(fps: float) -> Fraction:
 
 
 def encoder_settings(config: OfflineConfig) -> EncoderSettings:
-    e = config.encode
-    return EncoderSettings(codec=e.codec, crf=e.crf, preset=e.preset, pix_fmt=e.pix_fmt, fragmented=e.fragmented)
+    return EncoderSettings(**config.encode.model_dump())
 
 
 class VideoJob:
@@ -102,8 +97,7 @@ class VideoJob:
                              time_base=1 / fps if fps else self.info.time_base,
                              rate=fps or self.info.average_rate, side_streams=self.source.side_streams,
                              timecode=self.source.timecode)
-        self.enhance_stage = EnhanceStage(self.enhancer, self.sink.settings.bit_depth)
-        stages = ([ResampleStage(fps)] if fps else []) + [self.enhance_stage]
+        stages = ([ResampleStage(fps)] if fps else []) + [EnhanceStage(self.enhancer, self.sink.settings.bit_depth)]
         self.graph = Graph(self.source.items, stages, self.sink, queue_size=config.queue_size)
 
     def expected_frames(self) -> int:
@@ -131,7 +125,7 @@ class VideoJob:
             self.source.close()
         summary = RunSummary(
             output=self.output_path, frames_in=self.source.frames_decoded, frames_out=self.sink.frames_written,
-            elapsed_s=report.elapsed_s, enhance_s=self.enhance_stage.busy_s, backend=self.choice.runtime.label,
+            elapsed_s=report.elapsed_s, backend=self.choice.runtime.label,
             dropped_streams=self.sink.dropped_streams, damage=list(self.source.damage),
             interrupted=report.stopped_early, media_duration_s=self._media_duration(),
         )
@@ -171,6 +165,8 @@ class VideoJob:
 class ImageJob:
     """Images in, images out with the same names. Independent photos unless ``sequence``."""
 
+    closing = False      # each image is written whole; there is no trailer an interrupt could cut
+
     def __init__(self, inputs: list[Path], outputs: list[Path], config: OfflineConfig, sequence: bool = False,
                  choice: RuntimeChoice | None = None) -> None:
         for out in outputs:
@@ -205,9 +201,7 @@ class ImageJob:
                 summary.damage.append(str(error))
                 continue
             summary.frames_in += 1
-            t0 = time.perf_counter()
             enhanced = self.enhancer.enhance(image, i * self.frame_interval_s)
-            summary.enhance_s += time.perf_counter() - t0
             write_image(target, enhanced, alpha)
             summary.frames_out += 1
             if on_frame is not None:
@@ -223,7 +217,5 @@ class ImageJob:
 
 
 def _remove_quietly(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink()
-    except OSError:
-        pass

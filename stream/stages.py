@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterable
 from fractions import Fraction
 
 from engines.enhancer import CurveEnhancer
+from engines.image import YuvImage
 from stream.frame import Frame, SidePacket
 from stream.pacing import ConstantRateResampler
 
@@ -41,22 +41,14 @@ class EnhanceStage:
     def __init__(self, enhancer: CurveEnhancer, out_bits: int) -> None:
         self.enhancer = enhancer
         self.out_bits = out_bits
-        self.busy_s = 0.0                      # time spent enhancing, for the summary
-        self._last: tuple[int, Frame] | None = None
+        self._last: tuple[int, YuvImage] | None = None      # (source index, enhanced picture)
 
     def process(self, item: Frame | SidePacket) -> Iterable[Frame | SidePacket]:
         if isinstance(item, SidePacket):
             return [item]
-        if self._last is not None and self._last[0] == item.index:
-            return [dataclasses.replace(item, image=self._last[1].image)]
-        start = time.perf_counter()
-        image = self.enhancer.enhance(item.image, float(item.time), self.out_bits)
-        self.busy_s += time.perf_counter() - start
-        stats = {**item.stats, "mean_alpha": self.enhancer.stats.mean_alpha,
-                 "mean_luma_in": self.enhancer.stats.mean_luma_in}
-        out = dataclasses.replace(item, image=image, stats=stats)
-        self._last = (item.index, out)
-        return [out]
+        if self._last is None or self._last[0] != item.index:
+            self._last = (item.index, self.enhancer.enhance(item.image, float(item.time), self.out_bits))
+        return [dataclasses.replace(item, image=self._last[1])]
 
     def flush(self) -> Iterable[Frame]:
         return []
