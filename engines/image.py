@@ -90,25 +90,44 @@ def image_from_rgb(rgb: np.ndarray, matrix: str = "bt709", full_range: bool = Fa
     With ``chroma_420`` (H and W even) chroma is the mean of each 2×2 block, as
     most encoders' default downsampler does; otherwise 4:4:4.
     """
-    x = rgb.astype(np.float32) / 255.0
-    y, cb, cr = rgb_to_yuv(x[..., 0], x[..., 1], x[..., 2], matrix)
-    if chroma_420:
-        h, w = y.shape
-        cb, cr = (c.reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3)) for c in (cb, cr))
-    black, white = luma_black_white(8, full_range)
-    centre, span = chroma_centre_span(8, full_range)
+    h, w = rgb.shape[:2]
+    chroma_shape = (h // 2, w // 2) if chroma_420 else (h, w)
+    return image_from_rgb_float(rgb.astype(np.float32) / 255.0, 8, full_range, matrix, chroma_shape)
+
+
+def image_from_rgb_float(rgb: np.ndarray, bit_depth: int = 8, full_range: bool = False, matrix: str = "bt709",
+                         chroma_shape: tuple[int, int] | None = None) -> YuvImage:
+    """float R'G'B' (H, W, 3), nominally [0, 1] → ``YuvImage`` of ``bit_depth`` (codes clipped to its range).
+
+    ``chroma_shape`` (Hc, Wc) is the chroma planes' size (None: 4:4:4); chroma
+    is area-averaged down to it — the 2×2 mean for 4:2:0.
+    """
+    y, cb, cr = rgb_to_yuv(rgb[..., 0], rgb[..., 1], rgb[..., 2], matrix)
+    if chroma_shape is not None and chroma_shape != y.shape:
+        size = (chroma_shape[1], chroma_shape[0])
+        cb, cr = (cv2.resize(np.ascontiguousarray(c, np.float32), size, interpolation=cv2.INTER_AREA)
+                  for c in (cb, cr))
+    black, white = luma_black_white(bit_depth, full_range)
+    centre, span = chroma_centre_span(bit_depth, full_range)
+    top = (1 << bit_depth) - 1
+    dtype = np.uint8 if bit_depth == 8 else np.uint16
     codes = [black + (white - black) * y, centre + span * cb, centre + span * cr]
-    planes = [np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in codes]
-    return YuvImage(*planes, bit_depth=8, full_range=full_range, matrix=matrix)
+    planes = [np.clip(np.rint(c), 0, top).astype(dtype) for c in codes]
+    return YuvImage(*planes, bit_depth=bit_depth, full_range=full_range, matrix=matrix)
 
 
-def image_to_rgb(image: YuvImage) -> np.ndarray:
-    """``YuvImage`` (any depth, range, subsampling) → uint8 R'G'B' (H, W, 3); chroma upsampled bilinearly."""
+def image_to_rgb_float(image: YuvImage) -> np.ndarray:
+    """``YuvImage`` (any depth, range, subsampling) → float32 R'G'B' (H, W, 3), unclipped;
+    chroma upsampled bilinearly."""
     black, white = image.luma_black_white()
     centre, span = image.chroma_centre_span()
     size = (image.width, image.height)
     y = (image.y.astype(np.float32) - black) / (white - black)
     cb, cr = ((cv2.resize(c.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) - centre) / span
               for c in (image.u, image.v))
-    rgb = np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
-    return np.clip(np.rint(rgb * 255.0), 0, 255).astype(np.uint8)
+    return np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
+
+
+def image_to_rgb(image: YuvImage) -> np.ndarray:
+    """``YuvImage`` (any depth, range, subsampling) → uint8 R'G'B' (H, W, 3); chroma upsampled bilinearly."""
+    return np.clip(np.rint(image_to_rgb_float(image) * 255.0), 0, 255).astype(np.uint8)

@@ -10,33 +10,41 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engines.errors import ModelNotAvailableError, WeightsChecksumError
 
 if TYPE_CHECKING:  # torch is imported only when a model is built: the ONNX Runtime path runs without it
     import torch
 
-    from engines.models.curve_net import CurveNet
-
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
 MODEL_NAMES = ("fast", "quality")
-_NOT_YET = {"quality": "the 'quality' model is not available yet (it arrives with the noise/detail work); use --model fast"}
+ARCHITECTURES = ("CurveNet", "RestoreNet")
 
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """What a loaded model is: name, file, checksum and architecture settings."""
+    """What a shipped model is: name, file, checksum, architecture and its settings.
+
+    ``settings`` holds the constructor arguments of the architecture
+    (CurveNet: ``width``, plus the curve ``iterations`` it was trained with;
+    RestoreNet: ``widths``), as JSON values.
+    """
 
     name: str
     path: Path
     sha256: str
-    width: int
-    iterations: int
+    architecture: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def iterations(self) -> int:
+        """Curve iterations (CurveNet only)."""
+        return int(self.settings["iterations"])
 
 
 def file_sha256(path: Path) -> str:
@@ -47,7 +55,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(weights_dir: Path) -> dict[str, dict[str, str]]:
+def _manifest(weights_dir: Path) -> dict[str, dict[str, Any]]:
     path = weights_dir / MANIFEST_NAME
     if not path.exists():
         return {}
@@ -56,11 +64,10 @@ def _manifest(weights_dir: Path) -> dict[str, dict[str, str]]:
 
 def model_info(name: str, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
     """Look a model up and verify its weights' checksum (no torch model built)."""
-    if name in _NOT_YET:
-        raise ModelNotAvailableError(_NOT_YET[name])
-    entry = _manifest(weights_dir).get(name)
+    manifest = _manifest(weights_dir)
+    entry = manifest.get(name)
     if entry is None:
-        raise ModelNotAvailableError(f"unknown model {name!r}; available: fast")
+        raise ModelNotAvailableError(f"unknown model {name!r}; available: {', '.join(sorted(manifest)) or 'none'}")
     path = weights_dir / entry["file"]
     if not path.exists():
         raise ModelNotAvailableError(f"weights for model {name!r} are missing: {path}")
@@ -69,33 +76,44 @@ def model_info(name: str, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
         raise WeightsChecksumError(
             f"weights {path.name} fail their checksum (expected {entry['sha256'][:12]}…, got {actual[:12]}…); reinstall nocturne"
         )
-    return ModelInfo(name, path, actual, int(entry["width"]), int(entry["iterations"]))
+    return ModelInfo(name, path, actual, entry["architecture"], dict(entry.get("settings", {})))
 
 
-def load_model(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple["CurveNet", ModelInfo]:
+def build_network(architecture: str, settings: dict[str, Any]) -> "torch.nn.Module":
+    """An untrained network of ``architecture`` with ``settings`` (torch imported here)."""
+    if architecture == "CurveNet":
+        from engines.models.curve_net import CurveNet
+
+        return CurveNet(width=int(settings["width"]))
+    if architecture == "RestoreNet":
+        from engines.models.restore_net import RestoreNet
+
+        return RestoreNet(widths=tuple(int(w) for w in settings["widths"]))
+    raise ModelNotAvailableError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")
+
+
+def load_model(name: str, weights_dir: Path = WEIGHTS_DIR) -> tuple["torch.nn.Module", ModelInfo]:
     """Build the network for ``name`` and load its verified weights (eval mode, CPU)."""
     from safetensors.torch import load_file
 
-    from engines.models.curve_net import CurveNet
-
     info = model_info(name, weights_dir)
-    model = CurveNet(width=info.width)
+    model = build_network(info.architecture, info.settings)
     model.load_state_dict(load_file(str(info.path)))
     return model.eval(), info
 
 
-def save_model(name: str, model: "CurveNet", iterations: int, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
-    """Write weights as safetensors and record their checksum in the manifest (training only)."""
+def save_model(name: str, model: "torch.nn.Module", architecture: str, settings: dict[str, Any],
+               weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
+    """Write weights as safetensors and record their checksum and settings in the manifest (training only)."""
     from safetensors.torch import save_file
 
     weights_dir.mkdir(parents=True, exist_ok=True)
     path = weights_dir / f"{name}.safetensors"
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
-    save_file(state, str(path), metadata={"architecture": "CurveNet", "width": str(model.width),
-                                          "iterations": str(iterations)})
+    save_file(state, str(path), metadata={"architecture": architecture, "settings": json.dumps(settings)})
     manifest = _manifest(weights_dir)
-    manifest[name] = {"file": path.name, "sha256": file_sha256(path), "width": str(model.width),
-                      "iterations": str(iterations)}
+    manifest[name] = {"file": path.name, "sha256": file_sha256(path), "architecture": architecture,
+                      "settings": settings}
     (weights_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return model_info(name, weights_dir)
 

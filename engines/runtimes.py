@@ -1,7 +1,8 @@
-"""Runtimes that execute the curve estimator, and the ``auto`` choice between them.
+"""Runtimes that execute the shipped networks, and the ``auto`` choice between them.
 
 Runtimes are small frozen dataclasses (as vs-mlrt models its backends); ``open``
-returns an ``AlphaEstimator`` callable. ``select_runtime`` resolves
+returns an estimator: a callable taking the network's inputs as numpy arrays
+(``engines.export.IO_SPECS`` names them) and returning its output. ``select_runtime`` resolves
 ``backend``/``device`` requests to one runtime and records every fallback in a
 ``RuntimeChoice`` that the CLI shows and ``nocturne doctor`` prints.
 
@@ -150,10 +151,12 @@ def select_runtime(backend: str = "auto", device: str = "auto", threads: int = 1
 
 
 class TorchEstimator:
-    """``AlphaEstimator`` running the torch model; numpy in, numpy out."""
+    """A shipped network run by torch; numpy arrays (N, C, H, W) float32 in, one array out."""
 
     def __init__(self, runtime: TorchRuntime, model_name: str) -> None:
         import torch
+
+        from engines.export import IO_SPECS
 
         model, self.info = load_model(model_name)
         self.device = torch.device(runtime.device)
@@ -163,18 +166,18 @@ class TorchEstimator:
             torch.set_num_threads(max(1, runtime.threads))
         # CUDA context, cuDNN and kernel selection cost a second or more on the first call:
         # pay it at start-up, not inside the first frames of a run.
-        self(np.zeros((1, 3, 90, 160), np.float32))
+        self(*(x.numpy() for x in IO_SPECS[self.info.architecture].examples(64, 64)))
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
+    def __call__(self, *inputs: np.ndarray) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            x = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device, self.dtype)
-            return self.model(x).float().cpu().numpy()
+            tensors = [torch.from_numpy(np.ascontiguousarray(x)).to(self.device, self.dtype) for x in inputs]
+            return self.model(*tensors).float().cpu().numpy()
 
 
 class OnnxEstimator:
-    """``AlphaEstimator`` running the exported ONNX graph in ONNX Runtime."""
+    """A shipped network run by ONNX Runtime from its exported (cached) graph; same call as ``TorchEstimator``."""
 
     def __init__(self, runtime: OnnxRuntime, model_name: str) -> None:
         import onnxruntime
@@ -197,8 +200,8 @@ class OnnxEstimator:
         options.intra_op_num_threads = max(1, runtime.threads)
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(str(path), options, providers=list(runtime.providers))
-        self.input_name = self.session.get_inputs()[0].name
+        self.input_names = [i.name for i in self.session.get_inputs()]
 
-    def __call__(self, rgb: np.ndarray) -> np.ndarray:
-        x = np.ascontiguousarray(rgb, dtype=np.float32)
-        return self.session.run(None, {self.input_name: x})[0]
+    def __call__(self, *inputs: np.ndarray) -> np.ndarray:
+        feeds = {name: np.ascontiguousarray(x, dtype=np.float32) for name, x in zip(self.input_names, inputs)}
+        return self.session.run(None, feeds)[0]

@@ -4,7 +4,9 @@ For each size it generates a dark, noisy clip (FFmpeg's testsrc2 darkened, with
 temporal noise), then times on this machine, in one run:
 
 * decode     — PyAV demux + decode + plane extraction (``FileSource``), frames not kept;
-* model      — the fast enhancer alone on 60 decoded frames (thumbnail, network, full-resolution curves);
+* model      — the enhancer alone on 60 decoded frames (``--model``, with ``--denoise``: fast = thumbnail,
+               network, full-resolution curves, temporal denoiser; quality = the restoration network at
+               full resolution, temporal denoiser);
 * encode     — libx264 ``ultrafast`` of those frames (``FileSink``);
 * end to end — the whole graph (decode → enhance → encode, threads), as ``nocturne enhance`` runs it;
 * cli        — the ``nocturne enhance`` command, start-up and model load included;
@@ -89,11 +91,13 @@ def _median_fps(frames: int, run: Callable[[], float], repeats: int) -> float:
     return frames / statistics.median(run() for _ in range(repeats))
 
 
-def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3) -> BenchRow:
+def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3, model: str = "fast",
+               denoise: float = 0.5) -> BenchRow:
     width, height = SIZES[name]
     clip = workdir / f"dark_{name}.mp4"
     make_clip(clip, width, height, frames)
-    config = OfflineConfig.model_validate({"encode": {"preset": PRESET, "crf": CRF}})
+    config = OfflineConfig.model_validate({"encode": {"preset": PRESET, "crf": CRF},
+                                           "enhance": {"model": model, "denoise": denoise}})
     decode_fps = _decode_fps(clip)
 
     subset = _first_frames(clip, SUBSET)
@@ -118,7 +122,8 @@ def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3) -> Bench
     def cli() -> float:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "stream.cli", "enhance", str(clip), "-o", str(workdir / f"cli_{name}.mp4"),
-                        "--preset", PRESET, "--crf", str(CRF), "--quiet"], check=True)
+                        "--preset", PRESET, "--crf", str(CRF), "--model", model, "--denoise", str(denoise),
+                        "--quiet"], check=True)
         return time.perf_counter() - start
 
     def ffmpeg() -> float:
@@ -129,7 +134,8 @@ def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3) -> Bench
                     _median_fps(frames, cli, repeats), _median_fps(frames, ffmpeg, repeats))
 
 
-def run_bench(sizes: list[str], frames: int, console: Console) -> list[BenchRow]:
+def run_bench(sizes: list[str], frames: int, console: Console, model: str = "fast",
+              denoise: float = 0.5) -> list[BenchRow]:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         raise UsageError(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
@@ -139,14 +145,14 @@ def run_bench(sizes: list[str], frames: int, console: Console) -> list[BenchRow]
     with tempfile.TemporaryDirectory(prefix="nocturne-bench-") as tmp:
         for name in sizes:
             console.print(f"[dim]{name}: {frames} frames…[/dim]")
-            rows.append(bench_size(name, frames, Path(tmp)))
-    print(render_table(rows))
+            rows.append(bench_size(name, frames, Path(tmp), model=model, denoise=denoise))
+    print(render_table(rows, model, denoise))
     return rows
 
 
-def render_table(rows: list[BenchRow]) -> str:
+def render_table(rows: list[BenchRow], model: str = "fast", denoise: float = 0.5) -> str:
     """The results as a Markdown table (what the README carries)."""
-    lines = [f"fps; x264 {PRESET} crf {CRF}; peer: ffmpeg -vf {FFMPEG_FILTER}",
+    lines = [f"fps; model {model}, denoise {denoise}; x264 {PRESET} crf {CRF}; peer: ffmpeg -vf {FFMPEG_FILTER}",
              "| size | frames | decode | model | encode | end to end | cli | ffmpeg chain | e2e/ffmpeg | cli/ffmpeg |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:

@@ -42,6 +42,7 @@ def enhance(
     output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4/.mkv/.mov), image, or folder."),
     model: Optional[str] = typer.Option(None, help="fast | quality"),
     strength: Optional[float] = typer.Option(None, help="0 (untouched) … 1 (full)."),
+    denoise: Optional[float] = typer.Option(None, help="Noise vs detail: 0 keeps every grain … 1 removes noise fully."),
     fps: Optional[float] = typer.Option(None, help="Constant output frame rate; default keeps every frame and timestamp."),
     backend: Optional[str] = typer.Option(None, help="auto | torch | onnxruntime"),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda"),
@@ -60,7 +61,7 @@ def enhance(
     from stream.pipeline import ImageJob, VideoJob
 
     settings = load_config(config, {
-        "enhance.model": model, "enhance.strength": strength, "fps": fps, "runtime.backend": backend,
+        "enhance.model": model, "enhance.strength": strength, "enhance.denoise": denoise, "fps": fps, "runtime.backend": backend,
         "runtime.device": device, "runtime.threads": threads, "encode.codec": codec, "encode.crf": crf,
         "encode.preset": preset, "encode.pix_fmt": pix_fmt, "encode.fragmented": fragmented,
     })
@@ -100,14 +101,18 @@ def export(
     output: Path = typer.Option(..., "-o", "--output", help="Path of the .onnx file to write."),
 ) -> None:
     """Export a model to ONNX (dynamic batch, height and width)."""
-    from engines.export import export_onnx
+    from engines.export import IO_SPECS, export_onnx
     from engines.registry import model_info
 
-    model_info(model)              # checks the name and the weights before any work
+    info = model_info(model)       # checks the name and the weights before any work
     if not output.parent.is_dir() and str(output.parent):
         raise OutputError(f"cannot write {output}: folder {output.parent} does not exist")
     path = export_onnx(model, output)
-    console.print(f"wrote {path} (input rgb: batch×3×height×width, output alpha: batch×1×height×width)")
+    spec = IO_SPECS[info.architecture]
+    inputs = ", ".join(f"{name}: batch×{channels}×height×width" for name, channels in spec.inputs)
+    multiple = f"; height and width multiples of {spec.multiple}" if spec.multiple > 1 else ""
+    console.print(f"wrote {path} (inputs {inputs}; output {spec.output[0]}: batch×{spec.output[1]}×height×width"
+                  f"{multiple})")
 
 
 @app.command()
@@ -133,11 +138,13 @@ def demo(
 def bench(
     frames: int = typer.Option(240, help="Frames per generated clip."),
     sizes: str = typer.Option("720p,1080p", help="Comma-separated: 480p, 720p, 1080p, 2160p."),
+    model: str = typer.Option("fast", help="Model to time: fast or quality."),
+    denoise: float = typer.Option(0.5, min=0.0, max=1.0, help="Denoise setting (0 leaves the temporal stage out)."),
 ) -> None:
     """Time decode, model, encode and end to end; compare with FFmpeg's classic chain."""
     from stream.bench import run_bench
 
-    run_bench([s.strip() for s in sizes.split(",") if s.strip()], frames, console)
+    run_bench([s.strip() for s in sizes.split(",") if s.strip()], frames, console, model, denoise)
 
 
 def _print_summary(summary) -> None:

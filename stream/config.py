@@ -26,6 +26,9 @@ class EnhanceSection(_Strict):
     strength: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
     smoothing_s: float = Field(0.2, ge=0.0, le=10.0, description="time constant of the curves' temporal average")
     estimate_every: int = Field(2, ge=1, le=30, description="run the curve network on every n-th frame")
+    denoise: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False,
+                           description="0 keeps every grain … 1 removes noise fully")
+    temporal: bool = Field(True, description="motion-compensated temporal denoising on video (strength = denoise)")
 
 
 class EncodeSection(_Strict):

@@ -18,6 +18,8 @@ from fractions import Fraction
 from pathlib import Path
 
 from engines.enhancer import CurveEnhancer
+from engines.restorer import RestoreEnhancer
+from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
 from engines.runtimes import RuntimeChoice, select_runtime
 from stream.config import OfflineConfig
 from stream.decode import FileSource
@@ -47,14 +49,27 @@ class RunSummary:
         return self.frames_out / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) -> tuple[CurveEnhancer, RuntimeChoice]:
-    """Open the configured model on the chosen runtime; one enhancer per stream."""
+def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) -> tuple[Enhancer, RuntimeChoice]:
+    """Open the configured model on the chosen runtime; one enhancer per stream.
+
+    ``fast``: curves (which cannot denoise) then the temporal denoiser;
+    ``quality``: the restoration network conditioned on ``denoise``, then the
+    temporal denoiser. ``enhance.denoise`` sets both; ``enhance.temporal`` false
+    leaves the temporal stage out (single photos need none).
+    """
     runtime = config.runtime
+    section = config.enhance
     choice = choice or select_runtime(runtime.backend, runtime.device, runtime.threads)
-    estimator = choice.runtime.open(config.enhance.model)
-    enhancer = CurveEnhancer(estimator, strength=config.enhance.strength, smoothing_s=config.enhance.smoothing_s,
-                             iterations=estimator.info.iterations, estimate_every=config.enhance.estimate_every)
-    return enhancer, choice
+    estimator = choice.runtime.open(section.model)
+    inner: Enhancer
+    if estimator.info.architecture == "RestoreNet":
+        inner = RestoreEnhancer(estimator, denoise=section.denoise, strength=section.strength)
+    else:
+        inner = CurveEnhancer(estimator, strength=section.strength, smoothing_s=section.smoothing_s,
+                              iterations=estimator.info.iterations, estimate_every=section.estimate_every)
+    if not section.temporal or section.denoise <= 0.0:
+        return inner, choice
+    return TemporallyDenoised(inner, TemporalDenoiser(strength=section.denoise)), choice
 
 
 def frame_rate(fps: float) -> Fraction:

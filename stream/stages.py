@@ -6,8 +6,8 @@ import dataclasses
 from collections.abc import Iterable
 from fractions import Fraction
 
-from engines.enhancer import CurveEnhancer
 from engines.image import YuvImage
+from engines.temporal import Enhancer
 from stream.frame import Frame, SidePacket
 from stream.pacing import ConstantRateResampler
 
@@ -38,7 +38,7 @@ class EnhanceStage:
 
     name = "enhance"
 
-    def __init__(self, enhancer: CurveEnhancer, out_bits: int) -> None:
+    def __init__(self, enhancer: Enhancer, out_bits: int) -> None:
         self.enhancer = enhancer
         self.out_bits = out_bits
         self._last: tuple[int, YuvImage] | None = None      # (source index, enhanced picture)

@@ -1,19 +1,27 @@
 """Measure an enhancer against classical baselines on the held-out dev set.
 
-    python -m tools.eval --model fast [--data ../shared/data/clean] [--out runs/eval] [--limit N]
+    python -m tools.eval [--set lol|night|shake] [--models fast,quality] [--extra NAME=DIR] [--limit N]
 
 Dev set: every image of ``tools.train.DEV_FOLDERS`` (Kodak24 + CBSD68, 92 photos,
 never seen in training), cropped to even H and W (4:2:0 needs it) and degraded
-with ``tools.lowlight_synth.degrade`` using a ``torch.Generator`` seeded with the
-image's index in sorted order, so every run (and every ``--limit``) sees the very
-same dark inputs and targets. Everything is compared as 8-bit R'G'B'.
+with ``tools.lowlight_synth.degrade_restoration`` using a ``torch.Generator``
+seeded with the image's index in sorted order, so every run (and every
+``--limit``) sees the very same dark inputs and targets. Three sets
+(``DEV_SETS``): ``lol`` — LOL-like: exposure 1/50…1/4, colour cast,
+per-channel Poisson–Gaussian noise, uncompressed, no lamps, no blur (the issue's
+targets are on this set; LOL itself is not available here); ``night`` — street
+lamps and JPEG blocking (what dark H.264 footage looks like); ``shake`` — the
+``lol`` set with camera-shake blur on every image (1.5–12 px paths).
+Everything is compared as 8-bit R'G'B'.
 
 Methods (all uint8 RGB (H, W, 3) → uint8 RGB (H, W, 3)):
     input   the dark image itself (the floor any method must beat);
     gamma   out = in ** (1 / 2.2), one fixed global curve;
     clahe   the gamma lift, then OpenCV CLAHE (clip 2.0, 8×8 tiles) on L of Lab;
     <model> the real inference path: RGB → 8-bit 4:2:0 limited-range BT.709
-            ``YuvImage`` → ``CurveEnhancer.enhance`` (state reset per photo) → RGB.
+            ``YuvImage`` → the model's enhancer (state reset per photo; ``quality``
+            with denoise 1) → RGB. ``--extra NAME=DIR`` adds a model trained
+            elsewhere (its ``manifest.json`` in DIR), e.g. an ablation.
 
 Metrics, averaged over images: PSNR and SSIM against the target (scikit-image,
 data range 255); mean BT.709 luma Y' of the output in [0, 1] (the target's is
@@ -41,8 +49,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from engines.colour import rgb_to_yuv
 from engines.enhancer import CurveEnhancer
 from engines.image import YuvImage, image_from_rgb, image_to_rgb
-from engines.runtimes import select_runtime
-from tools.lowlight_synth import degrade
+from engines.registry import WEIGHTS_DIR, load_model
+from engines.restorer import RestoreEnhancer
+from tools.lowlight_synth import RestorationRanges, degrade_restoration
 from tools.train import DEV_FOLDERS, IMAGE_SUFFIXES
 
 Method = Callable[[np.ndarray], np.ndarray]
@@ -50,6 +59,13 @@ GAMMA = 2.2
 CLIP_CODE = 250
 SHEET_ROWS = 6
 TILE_WIDTH = 256
+_CLEAN_CAPTURE = dict(keep_exposure_probability=0.0, blur_probability=0.0, jpeg_probability=0.0)
+DEV_SETS = {
+    "lol": RestorationRanges(lamp_probability=0.0, **_CLEAN_CAPTURE),
+    "night": RestorationRanges(lamp_probability=0.6, keep_exposure_probability=0.0, blur_probability=0.0,
+                               jpeg_probability=1.0, jpeg_quality=(40, 80)),
+    "shake": RestorationRanges(lamp_probability=0.0, **(_CLEAN_CAPTURE | {"blur_probability": 1.0})),
+}
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ def list_dev_images(data: Path) -> list[Path]:
                   if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def load_dev_set(data: Path, limit: int | None = None) -> list[DevPair]:
+def load_dev_set(data: Path, limit: int | None = None, ranges: RestorationRanges = DEV_SETS["lol"]) -> list[DevPair]:
     """Read and degrade the dev images; image i is degraded with seed i (reproducible)."""
     pairs = []
     for index, path in enumerate(list_dev_images(data)[:limit]):
@@ -77,8 +93,8 @@ def load_dev_set(data: Path, limit: int | None = None) -> list[DevPair]:
         h, w = bgr.shape[0] // 2 * 2, bgr.shape[1] // 2 * 2
         rgb = cv2.cvtColor(bgr[:h, :w], cv2.COLOR_BGR2RGB)
         clean = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 255.0
-        dark, target = degrade(clean, torch.Generator().manual_seed(index))
-        pairs.append(DevPair(f"{path.parent.name}/{path.stem}", to_uint8(dark[0]), to_uint8(target[0])))
+        pair = degrade_restoration(clean, torch.Generator().manual_seed(index), ranges)
+        pairs.append(DevPair(f"{path.parent.name}/{path.stem}", to_uint8(pair.dark[0]), to_uint8(pair.clean[0])))
     return pairs
 
 
@@ -108,7 +124,26 @@ def rgb_to_yuv_image(rgb: np.ndarray) -> YuvImage:
 yuv_image_to_rgb = image_to_rgb
 
 
-def enhancer_method(enhancer: CurveEnhancer) -> Method:
+class TorchNetwork:
+    """A shipped (or ablation) network on the CPU in torch, called like a runtime's estimator."""
+
+    def __init__(self, name: str, weights_dir: Path = WEIGHTS_DIR) -> None:
+        self.model, self.info = load_model(name, weights_dir)
+
+    def __call__(self, *inputs: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return self.model(*(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs)).numpy()
+
+
+def model_enhancer(name: str, weights_dir: Path = WEIGHTS_DIR, denoise: float = 1.0) -> CurveEnhancer | RestoreEnhancer:
+    """The per-photo enhancer of a model: curves for CurveNet, restoration for RestoreNet."""
+    network = TorchNetwork(name, weights_dir)
+    if network.info.architecture == "RestoreNet":
+        return RestoreEnhancer(network, denoise=denoise)
+    return CurveEnhancer(network, iterations=network.info.iterations)
+
+
+def enhancer_method(enhancer: CurveEnhancer | RestoreEnhancer) -> Method:
     """Wrap an enhancer as an RGB method; each photo is independent, so state is reset first."""
     def run(rgb: np.ndarray) -> np.ndarray:
         enhancer.reset()
@@ -173,10 +208,10 @@ def evaluate(pairs: list[DevPair], methods: dict[str, Method]
     return {name: {k: v / len(pairs) for k, v in s.items()} for name, s in sums.items()}, outputs
 
 
-def markdown_table(results: dict[str, dict[str, float]], pairs: list[DevPair]) -> str:
+def markdown_table(results: dict[str, dict[str, float]], pairs: list[DevPair], set_name: str = "lol") -> str:
     """Results as a markdown table, with a line saying what was measured."""
     target_luma = np.mean([mean_luma(p.target) for p in pairs])
-    lines = [f"Dev set: {len(pairs)} images of {', '.join(DEV_FOLDERS)}, degraded with seed = index; "
+    lines = [f"Dev set '{set_name}': {len(pairs)} images of {', '.join(DEV_FOLDERS)}, degraded with seed = index; "
              f"target mean luma {target_luma:.3f}.", "",
              "| method | PSNR dB | SSIM | mean luma | clipped share | slope reversals | ms/image |",
              "|---|---:|---:|---:|---:|---:|---:|"]
@@ -204,28 +239,33 @@ def contact_sheet(pairs: list[DevPair], outputs: dict[str, list[np.ndarray]], ro
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="fast", choices=["fast"])
+    parser.add_argument("--set", default="lol", choices=sorted(DEV_SETS), help="which degradation (see module doc)")
+    parser.add_argument("--models", default="fast,quality", help="comma-separated shipped models to measure")
+    parser.add_argument("--extra", action="append", default=[], metavar="NAME=DIR",
+                        help="also measure model NAME from the weights folder DIR (repeatable)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
     parser.add_argument("--out", type=Path, default=Path("runs/eval"))
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N dev images")
-    parser.add_argument("--backend", default="auto", help="runtime backend for the model (auto, torch, onnxruntime)")
     args = parser.parse_args()
+    torch.set_num_threads(2)
 
-    choice = select_runtime(args.backend, "cpu")
-    enhancer = CurveEnhancer(choice.runtime.open(args.model))
-    pairs = load_dev_set(args.data, args.limit)
+    pairs = load_dev_set(args.data, args.limit, DEV_SETS[args.set])
     if not pairs:
         raise SystemExit(f"no dev images under {args.data} ({', '.join(DEV_FOLDERS)})")
-    methods: dict[str, Method] = {"input": lambda rgb: rgb, "gamma": gamma_lift, "clahe": clahe,
-                                  args.model: enhancer_method(enhancer)}
+    methods: dict[str, Method] = {"input": lambda rgb: rgb, "gamma": gamma_lift, "clahe": clahe}
+    for name in filter(None, args.models.split(",")):
+        methods[name] = enhancer_method(model_enhancer(name))
+    for extra in args.extra:
+        name, _, folder = extra.partition("=")
+        methods[name] = enhancer_method(model_enhancer(name, Path(folder)))
     results, outputs = evaluate(pairs, methods)
-    table = markdown_table(results, pairs) + f"\nRuntime: {choice.describe()}.\n"
+    table = markdown_table(results, pairs, args.set) + "\nModels in torch on the CPU; quality with denoise 1.\n"
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"eval_{args.model}.md").write_text(table)
+    (args.out / f"eval_{args.set}.md").write_text(table)
     sheet = contact_sheet(pairs, outputs)
-    cv2.imwrite(str(args.out / f"contact_{args.model}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
-    print(f"wrote {args.out / f'eval_{args.model}.md'} and {args.out / f'contact_{args.model}.png'}")
+    cv2.imwrite(str(args.out / f"contact_{args.set}.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    print(f"wrote {args.out / f'eval_{args.set}.md'} and {args.out / f'contact_{args.set}.png'}")
 
 
 if __name__ == "__main__":

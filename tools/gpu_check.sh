@@ -3,7 +3,7 @@
 #   1. train the fast model on the GPU with tools/train.py (same code as on the CPU),
 #   2. run the engine tests, CUDA ones included, against the new weights,
 #   3. time the estimator on the GPU and a 1080p30 `nocturne enhance` (300 frames, x264 ultrafast)
-#      with --device cuda vs cpu, two runs each.
+#      with --device cuda vs cpu, two runs each; time the quality network alone at 1080p fp16.
 # Expects wheels in .whl/ (PyAV, pydantic, typer for Python 3.12) and training images in
 # .gpu/train/ (made by `python -m tools.train --prepare .gpu/train`). Results go to $OUT.
 set -u
@@ -50,5 +50,7 @@ for run in (1, 2):
                             "--device", device, "--preset", "ultrafast"], capture_output=True, text=True)
         print(device, "rc", r.returncode, r.stderr.strip().splitlines()[-1:])
 PY
+echo "== quality model, 1080p fp16 (issue 3's figure: <= 2.5 ms)"
+python3 -m tools.time_model --model quality --size 1920x1080 --device cuda --repeats 50 2>&1 | tee "$OUT/time_quality.txt"
 python3 -m stream.cli doctor 2>&1 | head -n 30 > "$OUT/doctor.txt"
 echo "== done"

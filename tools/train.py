@@ -1,6 +1,10 @@
-"""Train nocturne's ``fast`` model (CurveNet) on synthetic low-light pairs.
+"""Train nocturne's models on synthetic low-light pairs.
 
     python -m tools.train --model fast --data ../shared/data/clean --steps 3000
+    python -m tools.train --model quality --steps 10000 --max-minutes 55   # ≈ 55 min on 1 CPU core
+
+``fast`` (CurveNet) is described below; ``quality`` (RestoreNet) is trained by
+``tools.train_quality`` on ``tools.lowlight_synth.degrade_restoration`` pairs.
 
 Data: clean photos (``--data``), minus the dev folders kept for evaluation
 (``DEV_FOLDERS``) and minus pictures that are dark by content. Each step
@@ -63,13 +67,15 @@ def load_landscape(path: Path, short_side: int = SHORT_SIDE) -> np.ndarray | Non
     return rgb
 
 
-def sample_batch(images: list[np.ndarray], batch: int, rng: random.Random) -> torch.Tensor:
+def sample_batch(images: list[np.ndarray], batch: int, rng: random.Random,
+                 crop_size: tuple[int, int] = CROP) -> torch.Tensor:
+    """Random crops (N, 3, *crop_size) float in [0, 1], mirrored half the time."""
     crops = []
     for _ in range(batch):
         image = images[rng.randrange(len(images))]
-        top = rng.randrange(image.shape[0] - CROP[0] + 1)
-        left = rng.randrange(image.shape[1] - CROP[1] + 1)
-        crop = image[top:top + CROP[0], left:left + CROP[1]]
+        top = rng.randrange(image.shape[0] - crop_size[0] + 1)
+        left = rng.randrange(image.shape[1] - crop_size[1] + 1)
+        crop = image[top:top + crop_size[0], left:left + crop_size[1]]
         if rng.random() < 0.5:
             crop = crop[:, ::-1]
         crops.append(torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1))
@@ -119,13 +125,18 @@ def prepare(root: Path, out: Path) -> None:
                         [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
+def load_training_pool(data: Path) -> list[np.ndarray]:
+    paths = list_training_images(data)
+    images = [im for im in (load_landscape(p) for p in paths) if im is not None]
+    print(f"training images: {len(images)} of {len(paths)} (dev folders {DEV_FOLDERS} held out)")
+    return images
+
+
 def train(args: argparse.Namespace) -> None:
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
-    paths = list_training_images(args.data)
-    images = [im for im in (load_landscape(p) for p in paths) if im is not None]
-    print(f"training images: {len(images)} of {len(paths)} (dev folders {DEV_FOLDERS} held out)")
+    images = load_training_pool(args.data)
     device = torch.device(args.device)
     model = CurveNet(width=args.width)
     if args.init:
@@ -160,18 +171,23 @@ def train(args: argparse.Namespace) -> None:
         running = 0.98 * running + 0.02 * value if step > 1 else value
         if step % 100 == 0 or step == args.steps:
             print(f"step {step:5d}  loss {running:.4f}  {time.time() - start:6.0f} s", flush=True)
-    info = save_model(args.model, model.cpu(), args.iterations, args.out)
+    info = save_model(args.model, model.cpu(), "CurveNet", {"width": args.width, "iterations": args.iterations},
+                      args.out)
     print(f"wrote {info.path} sha256 {info.sha256}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="fast", choices=["fast"])
+    parser.add_argument("--model", default="fast", choices=["fast", "quality"])
+    parser.add_argument("--name", help="save the weights under this name (default: --model)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--batch", type=int, help="pictures per step (fast 8, quality 12)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (fast 3e-3, quality 1e-3)")
+    parser.add_argument("--blur-probability", type=float, default=0.5, help="quality: share of shake-blurred pairs")
+    parser.add_argument("--patch", type=int, default=128, help="quality: training crop size (multiple of 8)")
+    parser.add_argument("--workers", type=int, default=0, help="quality: processes making the batches (GPU training)")
     parser.add_argument("--width", type=int, default=16)
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
     parser.add_argument("--tv", type=float, default=0.05)
@@ -187,7 +203,15 @@ def main() -> None:
         prepare(args.data, args.prepare)
         return
     torch.set_num_threads(args.threads)
-    train(args)
+    quality = args.model == "quality"
+    args.batch = args.batch or (12 if quality else 8)
+    args.lr = args.lr or (1e-3 if quality else 3e-3)
+    if quality:
+        from tools.train_quality import train_quality
+
+        train_quality(args)
+    else:
+        train(args)
 
 
 if __name__ == "__main__":

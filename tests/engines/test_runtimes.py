@@ -57,9 +57,52 @@ def test_estimators_agree_through_the_runtime_interface():
     assert np.abs(onnx_out - torch_out).max() <= 1e-3
 
 
+def test_quality_onnx_export_matches_torch_at_several_sizes(tmp_path):
+    path = export_onnx("quality", tmp_path / "quality.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["rgb", "denoise"]
+    assert [o.name for o in session.get_outputs()] == ["restored"]
+    model, _ = load_model("quality")
+    rng = np.random.default_rng(3)
+    for shape in [(1, 3, 64, 96), (2, 3, 40, 56), (1, 3, 120, 80)]:
+        x = rng.random(shape, dtype=np.float32) * np.float32(0.3)          # dark, as the model's input is
+        denoise = rng.random((shape[0], 1, 1, 1), dtype=np.float32) * np.ones((1, 1, *shape[2:]), np.float32)
+        ours = session.run(None, {"rgb": x, "denoise": denoise})[0]
+        with torch.inference_mode():
+            reference = model(torch.from_numpy(x), torch.from_numpy(denoise)).numpy()
+        assert ours.shape == shape
+        difference = np.abs(ours - reference).max()
+        assert difference <= 1e-3, (shape, difference)
+
+
+def test_quality_estimators_agree_through_the_runtime_interface():
+    rng = np.random.default_rng(4)
+    x = rng.random((1, 3, 48, 64), dtype=np.float32) * np.float32(0.2)
+    denoise = np.full((1, 1, 48, 64), 0.7, np.float32)
+    onnx = OnnxRuntime().open("quality")
+    assert onnx.info.architecture == "RestoreNet" and onnx.input_names == ["rgb", "denoise"]
+    onnx_out = onnx(x, denoise)
+    torch_out = TorchRuntime("cpu").open("quality")(x, denoise)
+    assert onnx_out.shape == torch_out.shape == (1, 3, 48, 64)
+    assert np.abs(onnx_out - torch_out).max() <= 1e-3
+    # The denoise input reaches the network: another strength, another picture.
+    assert np.abs(onnx(x, np.zeros_like(denoise)) - onnx_out).max() > 1e-4
+
+
 @pytest.mark.needs_cuda
 def test_torch_cuda_estimator_matches_cpu():
     x = np.random.default_rng(2).random((1, 3, 90, 160), dtype=np.float32)
     gpu = TorchRuntime("cuda").open("fast")(x)           # fp16 on the GPU
     cpu = TorchRuntime("cpu").open("fast")(x)
+    assert np.abs(gpu - cpu).max() <= 2e-2
+
+
+@pytest.mark.needs_cuda
+def test_torch_cuda_quality_estimator_matches_cpu():
+    rng = np.random.default_rng(5)
+    x = rng.random((2, 3, 64, 96), dtype=np.float32) * np.float32(0.2)
+    denoise = np.full((2, 1, 64, 96), 0.5, np.float32)
+    gpu = TorchRuntime("cuda").open("quality")(x, denoise)     # fp16 on the GPU
+    cpu = TorchRuntime("cpu").open("quality")(x, denoise)
+    assert gpu.shape == cpu.shape == x.shape and np.isfinite(gpu).all()
     assert np.abs(gpu - cpu).max() <= 2e-2

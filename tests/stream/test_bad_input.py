@@ -113,7 +113,7 @@ USAGE_ERRORS = {
     "codec vp9": (["--codec", "vp9"], "codec"),
     "strength 2": (["--strength", "2"], "strength"),
     "strength -0.1": (["--strength", "-0.1"], "strength"),
-    "model quality": (["--model", "quality"], "not available yet"),
+    "denoise 1.5": (["--denoise", "1.5"], "denoise"),
     "model unknown": (["--model", "turbo"], "model"),
     "crf 99": (["--crf", "99"], "crf"),
     "crf not a number": (["--crf", "high"], "crf"),

@@ -9,6 +9,7 @@ import pytest
 
 import media
 from stream.config import OfflineConfig, load_config
+from stream.errors import UsageError
 
 CONFIGS = sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml"))
 
@@ -99,3 +100,35 @@ def test_overrides_ignore_none_and_beat_file(out):
     config = load_config(write_yaml(out, "encode:\n  crf: 30\nenhance:\n  strength: 0.5\n"),
                          {"encode.crf": 12, "enhance.strength": None, "fps": 15})
     assert (config.encode.crf, config.enhance.strength, config.fps) == (12, 0.5, 15)
+
+
+def test_denoise_and_temporal_defaults_and_overrides(out):
+    assert (OfflineConfig().enhance.denoise, OfflineConfig().enhance.temporal) == (0.5, True)
+    config = load_config(write_yaml(out, "enhance:\n  denoise: 0.8\n  temporal: false\n"), {"enhance.denoise": 0.2})
+    assert (config.enhance.denoise, config.enhance.temporal) == (0.2, False)
+
+
+@pytest.mark.parametrize("value", [1.5, -0.1, float("nan")])
+def test_denoise_out_of_range_is_a_usage_error(out, value):
+    with pytest.raises(UsageError, match=r"enhance\.denoise") as caught:
+        load_config(None, {"enhance.denoise": value})
+    assert str(caught.value).startswith("options: ") and "\n" not in str(caught.value)
+    config = write_yaml(out, f"enhance:\n  denoise: {value}\n")
+    with pytest.raises(UsageError, match=r"enhance\.denoise"):
+        load_config(config)
+
+
+def test_denoise_option_out_of_range_exits_2_with_one_line(cli, clips, out):
+    target = out / "x.mp4"
+    result = cli("enhance", clips.av_mp4, "-o", target, "--quiet", "--denoise", "2")
+    assert result.code == 2, result.stderr
+    assert len(result.lines) == 1, result.stderr
+    assert result.lines[0].startswith("nocturne: error: ") and "enhance.denoise" in result.lines[0], result.lines[0]
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("preset", sorted((Path(__file__).resolve().parents[2] / "configs").glob("*.yaml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_preset_loads(preset):
+    config = load_config(preset)
+    assert config.enhance.model in ("fast", "quality")

@@ -1,0 +1,198 @@
+"""Temporal denoising: blend each output with the previous one, motion-compensated.
+
+A recursive filter over time: ``out_t = w · warp(out_{t-1}) + (1 − w) · frame_t``.
+Where the previous output, moved along the optical flow, agrees with the new
+frame, averaging over frames removes noise without touching spatial detail;
+where it disagrees (something moved that the flow did not follow, something
+appeared — occlusion), the confidence ``w`` falls to 0 and the new frame is
+taken as it is, so moving people and cars leave no ghosts.
+
+- Flow: OpenCV DIS (ultrafast preset) on luma reduced to ``flow_width`` pixels
+  wide — cheap, and the reduction averages the noise away before matching.
+  ``calc(current, previous)`` gives, for each current pixel, where it was in
+  the previous picture; ``cv2.remap`` pulls the previous output from there.
+- Confidence: at flow resolution, ``exp(-(|current − warped previous| / τ)²)``
+  with τ = ``TOLERANCE`` × the current picture's noise σ there (Immerkær's
+  estimator: a Laplacian-difference mask, robust to edges), at least
+  ``MIN_TAU`` codes: a difference the noise explains is averaged away, one
+  it does not (motion the flow missed, occlusion) is kept.
+- A scene cut (mean change of a 32-px-wide view above ``CUT_RELATIVE_CHANGE``
+  of its level — noise averages out at that size) or a size change resets.
+
+Weight 0.8 at full strength averages about nine frames in steady state (noise
+σ ÷ 3); the filter keeps float planes between frames so it does not requantise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from engines.image import YuvImage
+
+MAX_WEIGHT = 0.8            # weight of the warped previous output at strength 1
+TOLERANCE = 2.5             # τ = TOLERANCE · noise σ (of a difference of two such pictures, ≈ √2 σ, plus margin)
+MIN_TAU = 1.5               # in 8-bit codes at flow resolution
+CUT_WIDTH = 32
+CUT_RELATIVE_CHANGE = 0.3   # as the curve enhancer's cut test: pans stay far below, cuts far above
+_IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+
+
+@dataclass
+class TemporalStats:
+    frames: int = 0
+    resets: int = 0
+    mean_weight: float = 0.0
+
+
+@dataclass
+class TemporalDenoiser:
+    """Per-stream motion-compensated recursive filter on ``YuvImage`` planes. One stream, one thread.
+
+    Attributes:
+        strength: 0 (off) to 1; the largest weight of the previous output is ``MAX_WEIGHT · strength``.
+        flow_width: width in pixels of the luma the flow is computed on.
+    """
+
+    strength: float = 1.0
+    flow_width: int = 320
+    stats: TemporalStats = field(default_factory=TemporalStats)
+    _planes: list[np.ndarray] | None = field(default=None, repr=False)   # previous output, float32 codes
+    _small: np.ndarray | None = field(default=None, repr=False)          # its reduced luma, 8-bit scale
+    _flow: cv2.DISOpticalFlow | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"temporal strength must be in [0, 1], got {self.strength}")
+
+    def reset(self) -> None:
+        self._planes = None
+        self._small = None
+
+    def __call__(self, image: YuvImage) -> YuvImage:
+        """Filter one output picture (any depth, range, subsampling); returns the same layout."""
+        if self.strength <= 0.0:
+            return image
+        planes = [image.y.astype(np.float32), image.u.astype(np.float32), image.v.astype(np.float32)]
+        small = self._reduce(planes[0], image.max_code)
+        previous, previous_small = self._planes, self._small
+        self.stats.frames += 1
+        if previous is None or previous_small is None or previous_small.shape != small.shape \
+                or previous[0].shape != planes[0].shape:
+            return self._keep(image, planes, small, reset=previous is not None)
+        if _is_cut(small, previous_small):
+            return self._keep(image, planes, small, reset=True)
+        flow = self._dis().calc(_to_u8(small), _to_u8(previous_small), None)
+        warped_small = _warp(previous_small, flow)
+        difference = cv2.blur(np.abs(small - warped_small), (3, 3))
+        tau = max(MIN_TAU, TOLERANCE * noise_sigma(small))
+        weight = (MAX_WEIGHT * self.strength) * np.exp(-np.square(difference / tau))
+        self.stats.mean_weight = float(weight.mean())
+        out = [self._blend(p, q, flow, weight) for p, q in zip(planes, previous)]
+        self._planes = out
+        self._small = self._reduce(out[0], image.max_code)
+        return _quantise(image, out)
+
+    def _dis(self) -> cv2.DISOpticalFlow:
+        if self._flow is None:
+            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        return self._flow
+
+    def _reduce(self, luma: np.ndarray, max_code: int) -> np.ndarray:
+        """Luma reduced to ``flow_width`` wide (area average), on the 8-bit scale (float32)."""
+        height, width = luma.shape
+        size = (min(width, self.flow_width), max(1, round(height * min(width, self.flow_width) / width)))
+        return cv2.resize(luma, size, interpolation=cv2.INTER_AREA) * np.float32(255.0 / max_code)
+
+    def _keep(self, image: YuvImage, planes: list[np.ndarray], small: np.ndarray, reset: bool) -> YuvImage:
+        self.stats.resets += int(reset)
+        self.stats.mean_weight = 0.0
+        self._planes, self._small = planes, small
+        return image
+
+    @staticmethod
+    def _blend(current: np.ndarray, previous: np.ndarray, flow: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        """Blend one plane with the previous one moved along ``flow`` (given at flow resolution)."""
+        height, width = current.shape
+        scale_x, scale_y = width / flow.shape[1], height / flow.shape[0]
+        full = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+        full[..., 0] *= scale_x
+        full[..., 1] *= scale_y
+        warped = _warp(previous, full)
+        w = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+        return current + w * (warped - current)
+
+
+def _warp(plane: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """``plane`` sampled at (x + flow_x, y + flow_y) for every pixel (bilinear, edges replicated)."""
+    grid_x, grid_y = _grid(*flow.shape[:2])
+    return cv2.remap(plane, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+@lru_cache(maxsize=8)
+def _grid(height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel coordinates (x, y), each (H, W) float32; cached per size (read-only)."""
+    grid_x, grid_y = np.meshgrid(np.arange(width, dtype=np.float32), np.arange(height, dtype=np.float32))
+    grid_x.flags.writeable = grid_y.flags.writeable = False
+    return grid_x, grid_y
+
+
+def noise_sigma(plane: np.ndarray) -> float:
+    """Noise σ of a plane (same units), Immerkær 1996: mean |Laplacian difference| · √(π/2) / 6."""
+    height, width = plane.shape
+    if height < 3 or width < 3:
+        return 0.0
+    response = cv2.filter2D(plane.astype(np.float32), -1, _IMMERKAER)[1:-1, 1:-1]
+    return float(np.abs(response).mean() * np.sqrt(np.pi / 2) / 6.0)
+
+
+def _is_cut(small: np.ndarray, previous_small: np.ndarray) -> bool:
+    """Whether two reduced lumas show different scenes (compared at ``CUT_WIDTH`` px wide)."""
+    height, width = small.shape
+    size = (min(width, CUT_WIDTH), max(1, round(height * min(width, CUT_WIDTH) / width)))
+    a, b = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (small, previous_small))
+    return float(np.abs(a - b).mean() / (0.5 * (a.mean() + b.mean()) + 5.0)) > CUT_RELATIVE_CHANGE
+
+
+def _to_u8(plane: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(plane), 0, 255).astype(np.uint8)
+
+
+def _quantise(image: YuvImage, planes: list[np.ndarray]) -> YuvImage:
+    dtype = image.y.dtype
+    y, u, v = (np.clip(np.rint(p), 0, image.max_code).astype(dtype) for p in planes)
+    return YuvImage(y, u, v, image.bit_depth, image.full_range, image.matrix)
+
+
+class Enhancer(Protocol):
+    """What the graph's enhance stage runs: one picture in, one out, with per-stream state."""
+
+    stats: object
+
+    def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass
+class TemporallyDenoised:
+    """An enhancer followed by a ``TemporalDenoiser`` on its output; same interface as the enhancer."""
+
+    inner: Enhancer
+    temporal: TemporalDenoiser
+
+    @property
+    def stats(self) -> object:
+        return self.inner.stats
+
+    def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage:
+        return self.temporal(self.inner.enhance(image, time_s, out_bits))
+
+    def reset(self) -> None:
+        self.inner.reset()
+        self.temporal.reset()
