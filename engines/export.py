@@ -15,8 +15,7 @@ from pathlib import Path
 import torch
 
 from engines.registry import load_model
-
-OPSET = 17
+from engines.runtimes import OPSET
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
 MODEL_NAMES = ("fast", "quality")
 ARCHITECTURES = ("CurveNet", "RestoreNet")
+_SOURCES = {"CurveNet": "curve_net.py", "RestoreNet": "restore_net.py"}      # in engines/models
 
 
 @dataclass(frozen=True)
@@ -76,19 +77,37 @@ def model_info(name: str, weights_dir: Path = WEIGHTS_DIR) -> ModelInfo:
         raise WeightsChecksumError(
             f"weights {path.name} fail their checksum (expected {entry['sha256'][:12]}…, got {actual[:12]}…); reinstall nocturne"
         )
+    if "architecture" not in entry:
+        raise ModelNotAvailableError(f"manifest entry for {name!r} in {weights_dir} predates architectures; "
+                                     "retrain it with this version of tools/train.py")
     return ModelInfo(name, path, actual, entry["architecture"], dict(entry.get("settings", {})))
+
+
+def fingerprint(info: ModelInfo) -> str:
+    """16 hex digits naming weights *and* the code that runs them (derived files, e.g. ONNX, are keyed by it).
+
+    The weights' sha256 alone would let a cached export outlive a change to the network's forward code.
+    """
+    source = Path(__file__).resolve().parent / "models" / _SOURCES.get(info.architecture, "")
+    digest = hashlib.sha256(info.sha256.encode())
+    if source.is_file():
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def build_network(architecture: str, settings: dict[str, Any]) -> "torch.nn.Module":
     """An untrained network of ``architecture`` with ``settings`` (torch imported here)."""
-    if architecture == "CurveNet":
-        from engines.models.curve_net import CurveNet
+    try:
+        if architecture == "CurveNet":
+            from engines.models.curve_net import CurveNet
 
-        return CurveNet(width=int(settings["width"]))
-    if architecture == "RestoreNet":
-        from engines.models.restore_net import RestoreNet
+            return CurveNet(width=int(settings["width"]))
+        if architecture == "RestoreNet":
+            from engines.models.restore_net import RestoreNet
 
-        return RestoreNet(widths=tuple(int(w) for w in settings["widths"]))
+            return RestoreNet(widths=tuple(int(w) for w in settings["widths"]))
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelNotAvailableError(f"bad settings for {architecture}: {settings} ({error})") from None
     raise ModelNotAvailableError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")
 
 

@@ -10,6 +10,7 @@ colour, noise, blocking, blur); temporal work is ``engines.temporal``'s.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 import numpy as np
@@ -26,9 +27,11 @@ class RestoreEstimator(Protocol):
 
 @dataclass
 class RestoreStats:
+    """What the last frame did: frames so far, mean R'G'B' in [0, 1] before and after."""
+
     frames: int = 0
-    mean_luma_in: float = 0.0
-    mean_luma_out: float = 0.0
+    mean_in: float = 0.0
+    mean_out: float = 0.0
 
 
 @dataclass
@@ -61,8 +64,8 @@ class RestoreEnhancer:
         if self.strength < 1.0:
             restored = rgb + self.strength * (restored - rgb)
         self.stats.frames += 1
-        self.stats.mean_luma_in = float(rgb.mean())
-        self.stats.mean_luma_out = float(restored.mean())
+        self.stats.mean_in = float(rgb.mean())
+        self.stats.mean_out = float(restored.mean())
         bits = out_bits or image.bit_depth
         return image_from_rgb_float(restored, bits, image.full_range, image.matrix, image.u.shape)
 
@@ -73,6 +76,13 @@ def restore_rgb(estimator: RestoreEstimator, rgb: np.ndarray, denoise: float) ->
     pad_h, pad_w = -height % MULTIPLE, -width % MULTIPLE
     x = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect" if min(height, width) > MULTIPLE else "edge")
     x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
-    d = np.full((1, 1, x.shape[2], x.shape[3]), denoise, np.float32)
-    out = estimator(x, d)[0, :, :height, :width].transpose(1, 2, 0)
-    return np.clip(out, 0.0, 1.0)
+    out = estimator(x, _denoise_map(x.shape[2], x.shape[3], float(denoise)))[0, :, :height, :width]
+    return np.clip(out.transpose(1, 2, 0), 0.0, 1.0)
+
+
+@lru_cache(maxsize=4)
+def _denoise_map(height: int, width: int, denoise: float) -> np.ndarray:
+    """The constant conditioning map (1, 1, H, W) float32, made once per size (read-only)."""
+    d = np.full((1, 1, height, width), denoise, np.float32)
+    d.flags.writeable = False
+    return d

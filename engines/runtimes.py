@@ -24,9 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from engines.errors import BackendUnavailableError
-from engines.registry import load_model, model_info
+from engines.registry import fingerprint, load_model, model_info
 
 log = logging.getLogger(__name__)
+OPSET = 17                       # the ONNX opset of exports (engines.export uses it)
 BACKENDS = ("auto", "torch", "onnxruntime")
 # Device nodes of NVIDIA drivers: desktop/datacentre, Jetson (L4T), WSL2.
 _GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/nvhost-*", "/dev/dxg")
@@ -183,8 +184,9 @@ class OnnxEstimator:
         import onnxruntime
 
         self.info = model_info(model_name)
-        # Keyed by the weights' checksum: new weights, new file; torch is needed only to make it.
-        name = f"{model_name}-{self.info.sha256[:16]}.onnx"
+        # Keyed by the weights' checksum and the network's source: either changes, new file.
+        # torch is needed only to make it.
+        name = f"{model_name}-{fingerprint(self.info)}-opset{OPSET}.onnx"
         path = cache_dir() / "onnx" / name
         if not path.exists():
             from engines.export import export_onnx

@@ -12,10 +12,13 @@ taken as it is, so moving people and cars leave no ghosts.
   ``calc(current, previous)`` gives, for each current pixel, where it was in
   the previous picture; ``cv2.remap`` pulls the previous output from there.
 - Confidence: at flow resolution, ``exp(-(|current − warped previous| / τ)²)``
-  with τ = ``TOLERANCE`` × the current picture's noise σ there (Immerkær's
-  estimator: a Laplacian-difference mask, robust to edges), at least
-  ``MIN_TAU`` codes: a difference the noise explains is averaged away, one
-  it does not (motion the flow missed, occlusion) is kept.
+  (the difference box-averaged over 3×3) with τ = ``TOLERANCE`` × the current
+  picture's noise σ — one figure per frame, Immerkær's estimator (a
+  Laplacian-difference mask, robust to edges) — at least ``MIN_TAU`` codes:
+  a difference the noise explains is averaged away, one it does not (motion
+  the flow missed, occlusion) is kept. Misregistration below one flow pixel
+  (4–6 px at 1080p with the default width) is not seen: fine texture that
+  moves can soften slightly over time; widen ``flow_width`` for large frames.
 - A scene cut (mean change of a 32-px-wide view above ``CUT_RELATIVE_CHANGE``
   of its level — noise averages out at that size) or a size change resets.
 
@@ -35,8 +38,14 @@ import numpy as np
 from engines.image import YuvImage
 
 MAX_WEIGHT = 0.8            # weight of the warped previous output at strength 1
-TOLERANCE = 2.5             # τ = TOLERANCE · noise σ (of a difference of two such pictures, ≈ √2 σ, plus margin)
+# τ = TOLERANCE · σ, σ the current picture's noise at flow resolution. The compared difference is
+# |current − warped previous| box-averaged over 3×3, whose pure-noise level is about 0.85 σ: a
+# noise-only difference keeps ~90 % of the weight; a change of ~5 σ or more (motion the flow
+# missed, occlusion) drops it below 2 %.
+TOLERANCE = 2.5
 MIN_TAU = 1.5               # in 8-bit codes at flow resolution
+MIN_FLOW_SIDE = 48          # flow-resolution pictures smaller or thinner than this pass untouched
+MAX_FLOW_ASPECT = 6.0
 CUT_WIDTH = 32
 CUT_RELATIVE_CHANGE = 0.3   # as the curve enhancer's cut test: pans stay far below, cuts far above
 _IMMERKAER = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
@@ -63,6 +72,7 @@ class TemporalDenoiser:
     stats: TemporalStats = field(default_factory=TemporalStats)
     _planes: list[np.ndarray] | None = field(default=None, repr=False)   # previous output, float32 codes
     _small: np.ndarray | None = field(default=None, repr=False)          # its reduced luma, 8-bit scale
+    _layout: tuple | None = field(default=None, repr=False)               # plane shapes, depth, range
     _flow: cv2.DISOpticalFlow | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,22 +87,34 @@ class TemporalDenoiser:
         """Filter one output picture (any depth, range, subsampling); returns the same layout."""
         if self.strength <= 0.0:
             return image
-        planes = [image.y.astype(np.float32), image.u.astype(np.float32), image.v.astype(np.float32)]
-        small = self._reduce(planes[0], image.max_code)
-        previous, previous_small = self._planes, self._small
         self.stats.frames += 1
-        if previous is None or previous_small is None or previous_small.shape != small.shape \
-                or previous[0].shape != planes[0].shape:
-            return self._keep(image, planes, small, reset=previous is not None)
-        if _is_cut(small, previous_small):
-            return self._keep(image, planes, small, reset=True)
+        small = self._reduce(image.y, image.max_code)
+        if min(small.shape) < MIN_FLOW_SIDE or max(small.shape) > MAX_FLOW_ASPECT * min(small.shape):
+            # DIS needs some room: OpenCV raises below ~12 px and crashed (segfault) on strips
+            # thinner than ~1:9 — such pictures pass untouched.
+            self.reset()
+            return image
+        planes = [image.y.astype(np.float32), image.u.astype(np.float32), image.v.astype(np.float32)]
+        layout = (image.y.shape, image.u.shape, image.bit_depth, image.full_range)
+        previous, previous_small = self._planes, self._small
+        if previous is None or previous_small is None or layout != self._layout or _is_cut(small, previous_small):
+            return self._keep(image, planes, small, layout, reset=previous is not None)
         flow = self._dis().calc(_to_u8(small), _to_u8(previous_small), None)
-        warped_small = _warp(previous_small, flow)
-        difference = cv2.blur(np.abs(small - warped_small), (3, 3))
+        difference = cv2.blur(np.abs(small - _warp(previous_small, flow)), (3, 3))
         tau = max(MIN_TAU, TOLERANCE * noise_sigma(small))
         weight = (MAX_WEIGHT * self.strength) * np.exp(-np.square(difference / tau))
         self.stats.mean_weight = float(weight.mean())
-        out = [self._blend(p, q, flow, weight) for p, q in zip(planes, previous)]
+        motion: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}   # per plane size; u, v share
+        out = []
+        for current, last in zip(planes, previous):
+            if current.shape not in motion:
+                motion[current.shape] = _upsample(flow, weight, current.shape)
+            map_xy, map_fraction, w = motion[current.shape]
+            warped = cv2.remap(last, map_xy, map_fraction, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            warped -= current              # in place: current + w · (warped − current)
+            warped *= w
+            warped += current
+            out.append(warped)
         self._planes = out
         self._small = self._reduce(out[0], image.max_code)
         return _quantise(image, out)
@@ -106,25 +128,27 @@ class TemporalDenoiser:
         """Luma reduced to ``flow_width`` wide (area average), on the 8-bit scale (float32)."""
         height, width = luma.shape
         size = (min(width, self.flow_width), max(1, round(height * min(width, self.flow_width) / width)))
-        return cv2.resize(luma, size, interpolation=cv2.INTER_AREA) * np.float32(255.0 / max_code)
+        small = cv2.resize(luma.astype(np.float32, copy=False), size, interpolation=cv2.INTER_AREA)
+        return small * np.float32(255.0 / max_code)
 
-    def _keep(self, image: YuvImage, planes: list[np.ndarray], small: np.ndarray, reset: bool) -> YuvImage:
+    def _keep(self, image: YuvImage, planes: list[np.ndarray], small: np.ndarray, layout: tuple,
+              reset: bool) -> YuvImage:
         self.stats.resets += int(reset)
         self.stats.mean_weight = 0.0
-        self._planes, self._small = planes, small
+        self._planes, self._small, self._layout = planes, small, layout
         return image
 
-    @staticmethod
-    def _blend(current: np.ndarray, previous: np.ndarray, flow: np.ndarray, weight: np.ndarray) -> np.ndarray:
-        """Blend one plane with the previous one moved along ``flow`` (given at flow resolution)."""
-        height, width = current.shape
-        scale_x, scale_y = width / flow.shape[1], height / flow.shape[0]
-        full = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
-        full[..., 0] *= scale_x
-        full[..., 1] *= scale_y
-        warped = _warp(previous, full)
-        w = cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
-        return current + w * (warped - current)
+
+def _upsample(flow: np.ndarray, weight: np.ndarray, shape: tuple[int, int]
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flow and weight from flow resolution to a plane of ``shape``: (fixed-point remap maps ×2, weight (H, W))."""
+    height, width = shape
+    full = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    grid_x, grid_y = _grid(height, width)
+    map_x = full[..., 0] * np.float32(width / flow.shape[1]) + grid_x
+    map_y = full[..., 1] * np.float32(height / flow.shape[0]) + grid_y
+    map_xy, map_fraction = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)    # 1/32-px fixed point: remap's fast path
+    return map_xy, map_fraction, cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
 def _warp(plane: np.ndarray, flow: np.ndarray) -> np.ndarray:

@@ -256,7 +256,9 @@ def main() -> None:
     for name in filter(None, args.models.split(",")):
         methods[name] = enhancer_method(model_enhancer(name))
     for extra in args.extra:
-        name, _, folder = extra.partition("=")
+        name, sep, folder = extra.partition("=")
+        if not sep or not name or not folder or name in methods:
+            raise SystemExit(f"--extra {extra!r}: expected NAME=DIR with a NAME not already measured")
         methods[name] = enhancer_method(model_enhancer(name, Path(folder)))
     results, outputs = evaluate(pairs, methods)
     table = markdown_table(results, pairs, args.set) + "\nModels in torch on the CPU; quality with denoise 1.\n"

@@ -20,7 +20,11 @@ PATH_SAMPLES = 96
 
 
 def shake_kernel(rng: np.random.Generator, length_px: float, size: int = KERNEL_SIZE) -> np.ndarray:
-    """One blur kernel, float32 (size, size), non-negative, sum 1; ``length_px`` ≤ size − 2."""
+    """One blur kernel, float32 (size, size), non-negative, sum 1.
+
+    The path's extent is ``length_px`` (at most size − 2), shortened where a
+    lopsided path would otherwise leave the window around its centroid.
+    """
     if length_px < 0.5:
         kernel = np.zeros((size, size), np.float32)
         kernel[size // 2, size // 2] = 1.0
@@ -34,8 +38,11 @@ def shake_kernel(rng: np.random.Generator, length_px: float, size: int = KERNEL_
             velocity = -velocity + rng.standard_normal(2)
         points[i] = points[i - 1] + velocity
     extent = float(np.max(np.ptp(points, axis=0)))
-    points = (points - points.mean(axis=0)) * (min(length_px, size - 2) / max(extent, 1e-6))
-    points += size // 2
+    points = points - points.mean(axis=0)
+    # Scale to the asked extent, but never beyond the window around the centroid (no clipped path samples).
+    reach = float(np.abs(points).max())
+    scale = min(min(length_px, size - 2) / max(extent, 1e-6), (size // 2 - 1) / max(reach, 1e-6))
+    points = points * scale + size // 2
     kernel = np.zeros((size + 1, size + 1), np.float64)
     x0, y0 = np.floor(points[:, 0]).astype(int), np.floor(points[:, 1]).astype(int)
     fx, fy = points[:, 0] - x0, points[:, 1] - y0

@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--compile", default="", help="also time torch.compile with this mode (e.g. max-autotune)")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.lower().split("x"))
+    if width % 8 or height % 8:
+        parser.error(f"--size {args.size}: width and height must be multiples of 8")
     torch.set_num_threads(args.threads)
     label = torch.cuda.get_device_name() if args.device == "cuda" else f"CPU, {args.threads} threads"
     rows = [("torch " + ("fp16" if args.device == "cuda" else "fp32"),

@@ -176,6 +176,22 @@ def train(args: argparse.Namespace) -> None:
     print(f"wrote {info.path} sha256 {info.sha256}")
 
 
+def load_training_config(path: Path, parser: argparse.ArgumentParser) -> dict:
+    """Option defaults from YAML (keys as the long options, with - or _); unknown keys are an error."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text()) or {}
+    known = {action.dest for action in parser._actions}
+    values = {str(key).replace("-", "_"): value for key, value in data.items()}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        parser.error(f"{path}: unknown option(s) {', '.join(unknown)}")
+    for key in ("data", "out", "init", "pairs"):
+        if values.get(key) is not None:
+            values[key] = Path(values[key])
+    return values
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="fast", choices=["fast", "quality"])
@@ -188,7 +204,7 @@ def main() -> None:
     parser.add_argument("--blur-probability", type=float, default=0.5, help="quality: share of shake-blurred pairs")
     parser.add_argument("--patch", type=int, default=128, help="quality: training crop size (multiple of 8)")
     parser.add_argument("--workers", type=int, default=0, help="quality: processes making the batches (GPU training)")
-    parser.add_argument("--width", type=int, default=16)
+    parser.add_argument("--width", type=int, default=16, help="fast: CurveNet width (quality: RestoreNet (16, 32, 64))")
     parser.add_argument("--iterations", type=int, default=DEFAULT_ITERATIONS)
     parser.add_argument("--tv", type=float, default=0.05)
     parser.add_argument("--reversal", type=float, default=100.0, help="weight of the gradient-reversal (halo) penalty")
@@ -198,6 +214,12 @@ def main() -> None:
     parser.add_argument("--max-minutes", type=float, default=0, help="stop early (and save) after this long")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (same results up to float rounding)")
     parser.add_argument("--prepare", type=Path, help="only write the resized training pool here and exit")
+    parser.add_argument("--pairs", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/lol_train",
+                        help="quality: real low/high pairs (LOL layout), mixed in when the folder exists")
+    parser.add_argument("--config", type=Path, help="YAML of option defaults (configs/train-*.yaml); flags win")
+    first, _ = parser.parse_known_args()
+    if first.config:
+        parser.set_defaults(**load_training_config(first.config, parser))
     args = parser.parse_args()
     if args.prepare:
         prepare(args.data, args.prepare)

@@ -67,7 +67,7 @@ def exposure_normalise(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class RestoreNet(nn.Module):
     """See the module docstring. ``widths`` are the channels at 1/2, 1/4 and 1/8 resolution."""
 
-    def __init__(self, widths: tuple[int, int, int] = (24, 48, 96)) -> None:
+    def __init__(self, widths: tuple[int, int, int] = (16, 32, 64)) -> None:
         super().__init__()
         self.widths = tuple(widths)
         c1, c2, c3 = self.widths

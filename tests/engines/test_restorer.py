@@ -113,7 +113,7 @@ def test_enhancer_applies_the_network_and_records_stats():
     enhancer = RestoreEnhancer(Recording(lambda x: np.clip(x * 2.0, 0, 1)))
     out = enhancer.enhance(image)
     assert out.y.mean() > image.y.mean() + 20
-    assert enhancer.stats.mean_luma_out == pytest.approx(2 * enhancer.stats.mean_luma_in, rel=0.05)
+    assert enhancer.stats.mean_out == pytest.approx(2 * enhancer.stats.mean_in, rel=0.05)
 
 
 def test_strength_zero_gives_the_input_back_and_half_is_between():

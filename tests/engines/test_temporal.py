@@ -254,3 +254,20 @@ def test_temporally_denoised_delegates_enhance_reset_and_stats():
     assert inner.resets == 1
     frame = noisy(clean, 3.0, rng)
     assert same(wrapped.enhance(frame), inner.enhance(frame)), "the temporal state was forgotten too"
+
+
+@pytest.mark.parametrize("shape", [(20, 320), (8, 100), (8, 8), (40, 40)])
+def test_pictures_too_small_or_thin_for_the_flow_pass_untouched(shape) -> None:
+    denoiser = TemporalDenoiser(1.0)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        frame = noisy(texture(*shape), 5.0, rng)
+        assert denoiser(frame) is frame          # OpenCV's DIS raised or crashed on such sizes
+
+
+def test_a_change_of_bit_depth_at_the_same_size_resets_instead_of_blending() -> None:
+    denoiser = TemporalDenoiser(1.0)
+    rng = np.random.default_rng(0)
+    denoiser(noisy(texture(H, W), 3.0, rng))
+    ten = noisy(texture(H, W) * 4, 12.0, rng, bits=10)
+    assert denoiser(ten) is ten and denoiser.stats.resets == 1
