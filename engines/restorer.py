@@ -82,7 +82,5 @@ def restore_rgb(estimator: RestoreEstimator, rgb: np.ndarray, denoise: float) ->
 
 @lru_cache(maxsize=4)
 def _denoise_map(height: int, width: int, denoise: float) -> np.ndarray:
-    """The constant conditioning map (1, 1, H, W) float32, made once per size (read-only)."""
-    d = np.full((1, 1, height, width), denoise, np.float32)
-    d.flags.writeable = False
-    return d
+    """The constant conditioning map (1, 1, H, W) float32, made once per size (shared: do not write to it)."""
+    return np.full((1, 1, height, width), denoise, np.float32)

@@ -55,7 +55,8 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
     ``fast``: curves (which cannot denoise) then the temporal denoiser;
     ``quality``: the restoration network conditioned on ``denoise``, then the
     temporal denoiser. ``enhance.denoise`` sets both; ``enhance.temporal`` false
-    leaves the temporal stage out (single photos need none).
+    leaves the temporal stage out (single photos need none), and so does
+    ``strength`` 0, which promises untouched frames.
     """
     runtime = config.runtime
     section = config.enhance
@@ -67,7 +68,7 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
     else:
         inner = CurveEnhancer(estimator, strength=section.strength, smoothing_s=section.smoothing_s,
                               iterations=estimator.info.iterations, estimate_every=section.estimate_every)
-    if not section.temporal or section.denoise <= 0.0:
+    if not section.temporal or section.denoise <= 0.0 or section.strength <= 0.0:
         return inner, choice
     return TemporallyDenoised(inner, TemporalDenoiser(strength=section.denoise)), choice
 
