@@ -23,7 +23,8 @@ taken as it is, so moving people and cars leave no ghosts.
   of its level — noise averages out at that size) or a size change resets.
 
 Weight 0.8 at full strength averages about nine frames in steady state (noise
-σ ÷ 3); the filter keeps float planes between frames so it does not requantise.
+σ ÷ 3). 8-bit pictures are filtered in 8 bits (fast integer paths of OpenCV),
+deeper ones in float.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ class TemporalDenoiser:
     strength: float = 1.0
     flow_width: int = 320
     stats: TemporalStats = field(default_factory=TemporalStats)
-    _planes: list[np.ndarray] | None = field(default=None, repr=False)   # previous output, float32 codes
+    _planes: list[np.ndarray] | None = field(default=None, repr=False)   # previous output (uint8, or float32 codes)
     _small: np.ndarray | None = field(default=None, repr=False)          # its reduced luma, 8-bit scale
     _layout: tuple | None = field(default=None, repr=False)               # plane shapes, depth, range
     _flow: cv2.DISOpticalFlow | None = field(default=None, repr=False)
@@ -97,7 +98,10 @@ class TemporalDenoiser:
             # thinner than ~1:9 — such pictures pass untouched.
             self.reset()
             return image
-        planes = [image.y.astype(np.float32), image.u.astype(np.float32), image.v.astype(np.float32)]
+        # 8-bit planes stay 8-bit (OpenCV's remap and blend have fast integer paths; the rounding
+        # this adds per frame is below a code); deeper ones are filtered as float32.
+        eight = image.bit_depth == 8
+        planes = [p if eight else p.astype(np.float32) for p in (image.y, image.u, image.v)]
         layout = (image.y.shape, image.u.shape, image.bit_depth, image.full_range)
         previous, previous_small = self._planes, self._small
         if previous is None or previous_small is None or layout != self._layout or _is_cut(small, previous_small):
@@ -107,20 +111,17 @@ class TemporalDenoiser:
         tau = max(MIN_TAU, TOLERANCE * noise_sigma(small))
         weight = (MAX_WEIGHT * self.strength) * np.exp(-np.square(difference / tau))
         self.stats.mean_weight = float(weight.mean())
-        motion: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}   # per plane size; u, v share
+        motion: dict[tuple[int, int], tuple[np.ndarray, ...]] = {}     # per plane size; u and v share
         out = []
         for current, last in zip(planes, previous):
             if current.shape not in motion:
                 motion[current.shape] = _upsample(flow, weight, current.shape)
-            map_xy, map_fraction, w = motion[current.shape]
+            map_xy, map_fraction, w_previous, w_current = motion[current.shape]
             warped = cv2.remap(last, map_xy, map_fraction, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            warped -= current              # in place: current + w · (warped − current)
-            warped *= w
-            warped += current
-            out.append(warped)
+            out.append(cv2.blendLinear(warped, current, w_previous, w_current))
         self._planes = out
         self._small = self._reduce(out[0], image.max_code)
-        return _quantise(image, out)
+        return YuvImage(*out, image.bit_depth, image.full_range, image.matrix) if eight else _quantise(image, out)
 
     def _dis(self) -> cv2.DISOpticalFlow:
         if self._flow is None:
@@ -142,16 +143,20 @@ class TemporalDenoiser:
         return image
 
 
-def _upsample(flow: np.ndarray, weight: np.ndarray, shape: tuple[int, int]
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Flow and weight from flow resolution to a plane of ``shape``: (fixed-point remap maps ×2, weight (H, W))."""
+def _upsample(flow: np.ndarray, weight: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """Flow and weight from flow resolution to a plane of ``shape``:
+    (fixed-point remap maps ×2, weight of the previous output (H, W), weight of the current frame)."""
     height, width = shape
-    full = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    size = (width, height)
+    # OpenCV ops throughout (multithreaded, no numpy temporaries): this runs for every frame.
+    flow_x, flow_y = (cv2.resize(f, size, interpolation=cv2.INTER_LINEAR) for f in cv2.split(flow))
     grid_x, grid_y = _grid(height, width)
-    map_x = full[..., 0] * np.float32(width / flow.shape[1]) + grid_x
-    map_y = full[..., 1] * np.float32(height / flow.shape[0]) + grid_y
+    map_x = cv2.scaleAdd(flow_x, width / flow.shape[1], grid_x)
+    map_y = cv2.scaleAdd(flow_y, height / flow.shape[0], grid_y)
     map_xy, map_fraction = cv2.convertMaps(map_x, map_y, cv2.CV_16SC2)    # 1/32-px fixed point: remap's fast path
-    return map_xy, map_fraction, cv2.resize(weight, (width, height), interpolation=cv2.INTER_LINEAR)
+    w_previous = cv2.resize(weight, size, interpolation=cv2.INTER_LINEAR)
+    w_current = cv2.resize(1.0 - weight, size, interpolation=cv2.INTER_LINEAR)
+    return map_xy, map_fraction, w_previous, w_current
 
 
 def _warp(plane: np.ndarray, flow: np.ndarray) -> np.ndarray:
