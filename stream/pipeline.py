@@ -19,8 +19,8 @@ from pathlib import Path
 
 from engines.enhancer import CurveEnhancer
 from engines.restorer import RestoreEnhancer
-from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
 from engines.runtimes import RuntimeChoice, select_runtime
+from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
 from stream.config import OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink, check_output_path
