@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.errors import BackendUnavailableError
-from engines.registry import fingerprint, load_model, model_info
+from engines.registry import WEIGHTS_DIR, fingerprint, load_model, model_info
 
 log = logging.getLogger(__name__)
 OPSET = 17                       # the ONNX opset of exports (engines.export uses it)
@@ -51,8 +51,9 @@ class TorchRuntime:
     def label(self) -> str:
         return f"torch ({self.device})"
 
-    def open(self, model_name: str) -> "TorchEstimator":
-        return TorchEstimator(self, model_name)
+    def open(self, model_name: str, weights_dir: Path | None = None) -> "TorchEstimator":
+        """The model's estimator; ``weights_dir`` other than the shipped one is for evaluation and ablations."""
+        return TorchEstimator(self, model_name, weights_dir)
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,12 @@ def select_runtime(backend: str = "auto", device: str = "auto", threads: int = 1
 class TorchEstimator:
     """A shipped network run by torch; numpy arrays (N, C, H, W) float32 in, one array out."""
 
-    def __init__(self, runtime: TorchRuntime, model_name: str) -> None:
+    def __init__(self, runtime: TorchRuntime, model_name: str, weights_dir: Path | None = None) -> None:
         import torch
 
         from engines.export import IO_SPECS
 
-        model, self.info = load_model(model_name)
+        model, self.info = load_model(model_name, weights_dir or WEIGHTS_DIR)
         self.device = torch.device(runtime.device)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
         self.model = model.to(self.device, self.dtype)

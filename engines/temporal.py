@@ -107,7 +107,7 @@ class TemporalDenoiser:
         if previous is None or previous_small is None or layout != self._layout or _is_cut(small, previous_small):
             return self._keep(image, planes, small, layout, reset=previous is not None)
         flow = self._dis().calc(_to_u8(small), _to_u8(previous_small), None)
-        difference = cv2.blur(np.abs(small - _warp(previous_small, flow)), (3, 3))
+        difference = cv2.blur(np.abs(small - warp(previous_small, flow)), (3, 3))
         tau = max(MIN_TAU, TOLERANCE * noise_sigma(small))
         weight = (MAX_WEIGHT * self.strength) * np.exp(-np.square(difference / tau))
         self.stats.mean_weight = float(weight.mean())
@@ -159,7 +159,7 @@ def _upsample(flow: np.ndarray, weight: np.ndarray, shape: tuple[int, int]) -> t
     return map_xy, map_fraction, w_previous, w_current
 
 
-def _warp(plane: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def warp(plane: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """``plane`` sampled at (x + flow_x, y + flow_y) for every pixel (bilinear, edges replicated)."""
     grid_x, grid_y = _grid(*flow.shape[:2])
     return cv2.remap(plane, grid_x + flow[..., 0], grid_y + flow[..., 1], cv2.INTER_LINEAR,

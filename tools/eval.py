@@ -49,8 +49,9 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 from engines.colour import rgb_to_yuv
 from engines.enhancer import CurveEnhancer
 from engines.image import YuvImage, image_from_rgb, image_to_rgb
-from engines.registry import WEIGHTS_DIR, load_model
+from engines.registry import WEIGHTS_DIR
 from engines.restorer import RestoreEnhancer
+from engines.runtimes import TorchRuntime
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
 from tools.train import DEV_FOLDERS, IMAGE_SUFFIXES
 
@@ -124,20 +125,9 @@ def rgb_to_yuv_image(rgb: np.ndarray) -> YuvImage:
 yuv_image_to_rgb = image_to_rgb
 
 
-class TorchNetwork:
-    """A shipped (or ablation) network on the CPU in torch, called like a runtime's estimator."""
-
-    def __init__(self, name: str, weights_dir: Path = WEIGHTS_DIR) -> None:
-        self.model, self.info = load_model(name, weights_dir)
-
-    def __call__(self, *inputs: np.ndarray) -> np.ndarray:
-        with torch.inference_mode():
-            return self.model(*(torch.from_numpy(np.ascontiguousarray(x)) for x in inputs)).numpy()
-
-
 def model_enhancer(name: str, weights_dir: Path = WEIGHTS_DIR, denoise: float = 1.0) -> CurveEnhancer | RestoreEnhancer:
     """The per-photo enhancer of a model: curves for CurveNet, restoration for RestoreNet."""
-    network = TorchNetwork(name, weights_dir)
+    network = TorchRuntime("cpu", threads=2).open(name, weights_dir)
     if network.info.architecture == "RestoreNet":
         return RestoreEnhancer(network, denoise=denoise)
     return CurveEnhancer(network, iterations=network.info.iterations)

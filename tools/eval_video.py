@@ -49,7 +49,7 @@ from skimage.restoration import estimate_sigma
 
 from engines.colour import rgb_to_yuv
 from engines.image import image_from_rgb, image_to_rgb
-from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
+from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised, warp
 from tools.eval import model_enhancer, to_uint8
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
 
@@ -115,16 +115,10 @@ def _flows(clean_luma: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         a, b = (np.clip(clean_luma[i], 0, 255).astype(np.uint8) for i in (t, t - 1))
         back = dis.calc(a, b, None)
         forth = dis.calc(b, a, None)
-        round_trip = back + _warp(forth, back)
+        round_trip = back + warp(forth, back)
         valid = np.linalg.norm(round_trip, axis=2) < 0.5
         out.append((back, valid))
     return out
-
-
-def _warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    h, w = flow.shape[:2]
-    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _gradients(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,7 +141,7 @@ def video_metrics(output: np.ndarray, clean: np.ndarray,
     # One gain for the whole clip: same mean brightness as the clean clip, while brightness
     # pumping from frame to frame still shows as flicker.
     scaled = out_y * (ref_y.mean() / max(float(out_y.mean()), 1e-3))
-    flicker = [float(np.abs(scaled[t] - _warp(scaled[t - 1], f))[valid].mean())
+    flicker = [float(np.abs(scaled[t] - warp(scaled[t - 1], f))[valid].mean())
                for t, (f, valid) in enumerate(flows, start=1)]
     noise, detail, moving = [], [], []
     for t in range(len(out_y)):
