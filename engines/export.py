@@ -36,6 +36,8 @@ IO_SPECS = {
     "CurveNet": IoSpec(inputs=(("rgb", 3),), output=("alpha", 1)),
     # RestoreNet: frame R'G'B' + denoise-strength map → restored R'G'B' (unclipped).
     "RestoreNet": IoSpec(inputs=(("rgb", 3), ("denoise", 1)), output=("restored", 3), multiple=8),
+    # FusionNet: frame R'G'B' + filled R'G'B' + fill weight → fused R'G'B' (highlight recovery).
+    "FusionNet": IoSpec(inputs=(("current", 3), ("fill", 3), ("weight", 1)), output=("fused", 3)),
 }
 
 

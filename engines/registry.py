@@ -22,9 +22,9 @@ if TYPE_CHECKING:  # torch is imported only when a model is built: the ONNX Runt
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
-MODEL_NAMES = ("fast", "quality")
-ARCHITECTURES = ("CurveNet", "RestoreNet")
-_SOURCES = {"CurveNet": "curve_net.py", "RestoreNet": "restore_net.py"}      # in engines/models
+MODEL_NAMES = ("fast", "quality", "highlights")
+ARCHITECTURES = ("CurveNet", "RestoreNet", "FusionNet")
+_SOURCES = {"CurveNet": "curve_net.py", "RestoreNet": "restore_net.py", "FusionNet": "fusion_net.py"}  # engines/models
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ModelInfo:
 
     ``settings`` holds the constructor arguments of the architecture
     (CurveNet: ``width``, plus the curve ``iterations`` it was trained with;
-    RestoreNet: ``widths``), as JSON values.
+    RestoreNet: ``widths``; FusionNet: ``width``), as JSON values.
     """
 
     name: str
@@ -106,6 +106,10 @@ def build_network(architecture: str, settings: dict[str, Any]) -> "torch.nn.Modu
             from engines.models.restore_net import RestoreNet
 
             return RestoreNet(widths=tuple(int(w) for w in settings["widths"]))
+        if architecture == "FusionNet":
+            from engines.models.fusion_net import FusionNet
+
+            return FusionNet(width=int(settings["width"]))
     except (KeyError, TypeError, ValueError) as error:
         raise ModelNotAvailableError(f"bad settings for {architecture}: {settings} ({error})") from None
     raise ModelNotAvailableError(f"unknown architecture {architecture!r}; expected one of {', '.join(ARCHITECTURES)}")

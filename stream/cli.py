@@ -40,9 +40,12 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks for
 def enhance(
     input: Path = typer.Argument(..., help="Video file, image (PNG/JPEG/…) or folder of images."),
     output: Path = typer.Option(..., "-o", "--output", help="Output video (.mp4/.mkv/.mov), image, or folder."),
-    model: Optional[str] = typer.Option(None, help="fast | quality"),
+    model: Optional[str] = typer.Option(None, help="fast | quality | none (no low-light model)"),
     strength: Optional[float] = typer.Option(None, help="0 (untouched) … 1 (full)."),
     denoise: Optional[float] = typer.Option(None, help="Noise vs detail: 0 keeps every grain … 1 removes noise fully."),
+    recover_highlights: Optional[bool] = typer.Option(
+        None, "--recover-highlights/--no-recover-highlights",
+        help="Recover blown highlights from an adaptively chosen earlier frame."),
     fps: Optional[float] = typer.Option(None, help="Constant output frame rate; default keeps every frame and timestamp."),
     backend: Optional[str] = typer.Option(None, help="auto | torch | onnxruntime"),
     device: Optional[str] = typer.Option(None, help="auto | cpu | cuda"),
@@ -61,7 +64,8 @@ def enhance(
     from stream.pipeline import ImageJob, VideoJob
 
     settings = load_config(config, {
-        "enhance.model": model, "enhance.strength": strength, "enhance.denoise": denoise, "fps": fps, "runtime.backend": backend,
+        "enhance.model": model, "enhance.strength": strength, "enhance.denoise": denoise,
+        "highlights.enabled": recover_highlights, "fps": fps, "runtime.backend": backend,
         "runtime.device": device, "runtime.threads": threads, "encode.codec": codec, "encode.crf": crf,
         "encode.preset": preset, "encode.pix_fmt": pix_fmt, "encode.fragmented": fragmented,
     })
@@ -151,6 +155,19 @@ def _print_summary(summary) -> None:
     seconds = f"{summary.media_duration_s:.1f} s of video, " if summary.media_duration_s else ""
     console.print(f"[green]done[/green]: {summary.frames_out} frames ({seconds}{summary.frames_in} decoded) → "
                   f"{summary.output} in {summary.elapsed_s:.1f} s, {summary.fps:.1f} fps · {summary.backend}")
+    if summary.highlights is not None:
+        console.print(f"highlights: {highlights_line(summary.highlights, summary.media_duration_s)}")
+
+
+def highlights_line(stats, media_duration_s: float) -> str:
+    """One line on the highlight stage: clipped share, reference age, switches per minute of video."""
+    age = stats.mean_reference_age
+    per_minute = f", {60.0 * stats.switches / media_duration_s:.1f} reference switches per minute" \
+        if media_duration_s > 0 else f", {stats.switches} reference switches"
+    return (f"{100.0 * stats.mean_clipped_share:.2f} % of pixels clipped on average; "
+            f"{stats.filled_frames} of {stats.frames} frames recovered"
+            + (f", reference {age:.1f} frames old on average" if age is not None else ", no reference used")
+            + per_minute)
 
 
 def _make_folder(path: Path) -> None:

@@ -22,13 +22,24 @@ class _Strict(BaseModel):
 
 
 class EnhanceSection(_Strict):
-    model: Literal["fast", "quality"] = "fast"
+    model: Literal["fast", "quality", "none"] = "fast"
     strength: float = Field(1.0, ge=0.0, le=1.0, allow_inf_nan=False)
     smoothing_s: float = Field(0.2, ge=0.0, le=10.0, description="time constant of the curves' temporal average")
     estimate_every: int = Field(2, ge=1, le=30, description="run the curve network on every n-th frame")
     denoise: float = Field(0.5, ge=0.0, le=1.0, allow_inf_nan=False,
                            description="0 keeps every grain … 1 removes noise fully")
     temporal: bool = Field(True, description="motion-compensated temporal denoising on video (strength = denoise)")
+
+
+class HighlightsSection(_Strict):
+    """Blown highlights recovered from an adaptively chosen past frame (``engines.highlights``)."""
+
+    enabled: bool = Field(False, description="recover clipped highlights (--recover-highlights)")
+    buffer: int = Field(12, ge=2, le=64, description="K: past frames kept as candidates (thumbnails)")
+    full_frames: int = Field(3, ge=1, le=16, description="candidates that keep their full picture")
+    fusion: Literal["auto", "network", "classical"] = Field(
+        "auto", description="network: the trained fusion net; classical: exposure-matched feathered transfer; "
+                            "auto: the network on a GPU, classical on a CPU (4x cheaper there)")
 
 
 class EncodeSection(_Strict):
@@ -49,6 +60,7 @@ class OfflineConfig(_Strict):
     """Settings of ``nocturne enhance``."""
 
     enhance: EnhanceSection = EnhanceSection()
+    highlights: HighlightsSection = HighlightsSection()
     encode: EncodeSection = EncodeSection()
     runtime: RuntimeSection = RuntimeSection()
     fps: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False)

@@ -18,10 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 
 from engines.enhancer import CurveEnhancer
+from engines.highlights import HighlightRecovery, HighlightsRecovered, HighlightStats, Unchanged, highlight_stats
+from engines.highlights.network import open_fusion
 from engines.restorer import RestoreEnhancer
 from engines.runtimes import RuntimeChoice, select_runtime
 from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
-from stream.config import OfflineConfig
+from stream.config import HighlightsSection, OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink, check_output_path
 from stream.errors import DecodeError, InputDamagedError, InterruptedRun, NocturneError, OutputError
@@ -43,6 +45,7 @@ class RunSummary:
     dropped_streams: list[str] = field(default_factory=list)
     damage: list[str] = field(default_factory=list)
     interrupted: bool = False
+    highlights: HighlightStats | None = None
 
     @property
     def fps(self) -> float:
@@ -54,23 +57,43 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
 
     ``fast``: curves (which cannot denoise) then the temporal denoiser;
     ``quality``: the restoration network conditioned on ``denoise``, then the
-    temporal denoiser. ``enhance.denoise`` sets both; ``enhance.temporal`` false
-    leaves the temporal stage out (single photos need none), and so does
-    ``strength`` 0, which promises untouched frames.
+    temporal denoiser; ``none``: frames as they are. ``enhance.denoise`` sets
+    both; ``enhance.temporal`` false leaves the temporal stage out (single
+    photos need none), and so do ``strength`` 0, which promises untouched
+    frames, and ``none``, which changes nothing but highlights. With
+    ``highlights.enabled`` the highlight recovery runs after the model and
+    before the temporal denoiser (which then smooths the fill over time too).
     """
     runtime = config.runtime
     section = config.enhance
     choice = choice or select_runtime(runtime.backend, runtime.device, runtime.threads)
-    estimator = choice.runtime.open(section.model)
     inner: Enhancer
-    if estimator.info.architecture == "RestoreNet":
-        inner = RestoreEnhancer(estimator, denoise=section.denoise, strength=section.strength)
+    if section.model == "none":
+        inner = Unchanged()
     else:
-        inner = CurveEnhancer(estimator, strength=section.strength, smoothing_s=section.smoothing_s,
-                              iterations=estimator.info.iterations, estimate_every=section.estimate_every)
-    if not section.temporal or section.denoise <= 0.0 or section.strength <= 0.0:
+        estimator = choice.runtime.open(section.model)
+        if estimator.info.architecture == "RestoreNet":
+            inner = RestoreEnhancer(estimator, denoise=section.denoise, strength=section.strength)
+        else:
+            inner = CurveEnhancer(estimator, strength=section.strength, smoothing_s=section.smoothing_s,
+                                  iterations=estimator.info.iterations, estimate_every=section.estimate_every)
+    if config.highlights.enabled:
+        inner = HighlightsRecovered(inner, make_highlight_recovery(config.highlights, choice))
+    if section.model == "none" or not section.temporal or section.denoise <= 0.0 or section.strength <= 0.0:
         return inner, choice
     return TemporallyDenoised(inner, TemporalDenoiser(strength=section.denoise)), choice
+
+
+def make_highlight_recovery(section: HighlightsSection, choice: RuntimeChoice) -> HighlightRecovery:
+    """The per-stream recovery stage of ``section``, its fusion network (if any) on the chosen runtime.
+
+    ``auto`` uses the network on a CUDA runtime only: on a CPU it costs about four times the
+    classical fill for a better tone but no better structure (``tools/eval_highlights.py``).
+    """
+    on_gpu = "(cuda)" in choice.runtime.label                  # torch or ONNX Runtime on a CUDA device
+    network = section.fusion == "network" or (section.fusion == "auto" and on_gpu)
+    fuse = open_fusion(choice.runtime) if network else None
+    return HighlightRecovery(capacity=section.buffer, full_frames=section.full_frames, fuse=fuse)
 
 
 def frame_rate(fps: float) -> Fraction:
@@ -144,6 +167,7 @@ class VideoJob:
             elapsed_s=report.elapsed_s, backend=self.choice.runtime.label,
             dropped_streams=self.sink.dropped_streams, damage=list(self.source.damage),
             interrupted=report.stopped_early, media_duration_s=self._media_duration(),
+            highlights=highlight_stats(self.enhancer),
         )
         self._raise_for(report.error, summary)
         return summary
@@ -201,7 +225,7 @@ class ImageJob:
 
     def run(self, on_frame: Callable[[object], None] | None = None) -> RunSummary:
         summary = RunSummary(output=self.outputs[0].parent if len(self.outputs) > 1 else self.outputs[0],
-                             backend=self.choice.runtime.label)
+                             backend=self.choice.runtime.label, highlights=highlight_stats(self.enhancer))
         start = time.perf_counter()
         for i, (source, target) in enumerate(zip(self.inputs, self.outputs)):
             if self._stop:

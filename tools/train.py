@@ -4,7 +4,9 @@
     python -m tools.train --model quality --steps 10000 --max-minutes 55   # ≈ 55 min on 1 CPU core
 
 ``fast`` (CurveNet) is described below; ``quality`` (RestoreNet) is trained by
-``tools.train_quality`` on ``tools.lowlight_synth.degrade_restoration`` pairs.
+``tools.train_quality`` on ``tools.lowlight_synth.degrade_restoration`` pairs;
+``highlights`` (FusionNet, the highlight recovery's fusion network) by
+``tools.train_fusion`` on fills the real stage makes (``--samples``, ``--videos``).
 
 Data: clean photos (``--data``), minus the dev folders kept for evaluation
 (``DEV_FOLDERS``) and minus pictures that are dark by content. Each step
@@ -194,7 +196,7 @@ def load_training_config(path: Path, parser: argparse.ArgumentParser) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="fast", choices=["fast", "quality"])
+    parser.add_argument("--model", default="fast", choices=["fast", "quality", "highlights"])
     parser.add_argument("--name", help="save the weights under this name (default: --model)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)
@@ -217,6 +219,9 @@ def main() -> None:
     parser.add_argument("--pairs", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/lol_train",
                         help="quality: real low/high pairs (LOL layout), mixed in when the folder exists")
     parser.add_argument("--config", type=Path, help="YAML of option defaults (configs/train-*.yaml); flags win")
+    parser.add_argument("--videos", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/videos",
+                        help="highlights: clips for (reference, current) pairs")
+    parser.add_argument("--samples", type=int, default=1600, help="highlights: fills to make before training")
     first, _ = parser.parse_known_args()
     if first.config:
         parser.set_defaults(**load_training_config(first.config, parser))
@@ -226,12 +231,16 @@ def main() -> None:
         return
     torch.set_num_threads(args.threads)
     quality = args.model == "quality"
-    args.batch = args.batch or (12 if quality else 8)
+    args.batch = args.batch or (12 if quality else 8 if args.model == "fast" else 16)
     args.lr = args.lr or (1e-3 if quality else 3e-3)
     if quality:
         from tools.train_quality import train_quality
 
         train_quality(args)
+    elif args.model == "highlights":
+        from tools.train_fusion import train_fusion
+
+        train_fusion(args)
     else:
         train(args)
 

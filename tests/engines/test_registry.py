@@ -6,6 +6,7 @@ import torch
 
 from engines.errors import ModelNotAvailableError, WeightsChecksumError
 from engines.models.curve_net import CurveNet
+from engines.models.fusion_net import FusionNet
 from engines.models.restore_net import RestoreNet
 from engines.registry import (MANIFEST_NAME, WEIGHTS_DIR, build_network, load_model, model_info, parameter_count,
                               save_model)
@@ -24,6 +25,12 @@ def test_quality_model_is_a_restore_net():
     assert info.name == "quality" and info.architecture == "RestoreNet" and len(info.sha256) == 64
     assert tuple(model.widths) == tuple(info.settings["widths"])
     assert not model.training
+
+
+def test_highlights_model_is_a_small_fusion_net():
+    model, info = load_model("highlights")
+    assert isinstance(model, FusionNet) and info.architecture == "FusionNet"
+    assert parameter_count(model) < 20_000 and info.path.stat().st_size < 100_000
 
 
 def test_unknown_model():
@@ -65,6 +72,7 @@ def test_a_manifest_with_an_unknown_architecture_fails_to_load(tmp_path):
 @pytest.mark.parametrize("architecture, settings, kind", [
     ("CurveNet", {"width": 8, "iterations": 6}, CurveNet),
     ("RestoreNet", {"widths": [8, 16, 24], "steps": 3}, RestoreNet),
+    ("FusionNet", {"width": 8, "steps": 2}, FusionNet),
 ])
 def test_save_model_round_trip(tmp_path, architecture, settings, kind):
     torch.manual_seed(0)

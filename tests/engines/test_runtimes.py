@@ -89,6 +89,21 @@ def test_quality_estimators_agree_through_the_runtime_interface():
     assert np.abs(onnx(x, np.zeros_like(denoise)) - onnx_out).max() > 1e-4
 
 
+def test_highlights_estimators_agree_and_keep_unweighted_pixels():
+    rng = np.random.default_rng(6)
+    current, fill = rng.random((2, 1, 3, 37, 53), dtype=np.float32)     # any size: no multiple needed
+    weight = np.zeros((1, 1, 37, 53), np.float32)
+    weight[..., 10:30, 5:40] = rng.random((20, 35), dtype=np.float32)
+    onnx = OnnxRuntime().open("highlights")
+    assert onnx.input_names == ["current", "fill", "weight"]
+    onnx_out = onnx(current, fill, weight)
+    torch_out = TorchRuntime("cpu").open("highlights")(current, fill, weight)
+    assert onnx_out.shape == torch_out.shape == current.shape
+    assert np.abs(onnx_out - torch_out).max() <= 1e-4
+    outside = np.broadcast_to(weight == 0, current.shape)
+    assert np.array_equal(torch_out[outside], current[outside])
+
+
 @pytest.mark.needs_cuda
 def test_torch_cuda_estimator_matches_cpu():
     x = np.random.default_rng(2).random((1, 3, 90, 160), dtype=np.float32)

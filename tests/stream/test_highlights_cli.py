@@ -1,0 +1,96 @@
+"""``--recover-highlights`` and the ``highlights`` config section, through the CLI and the composition."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+import media
+from engines.enhancer import CurveEnhancer
+from engines.highlights import HighlightsRecovered, Unchanged
+from engines.temporal import TemporallyDenoised
+from stream.config import OfflineConfig, load_config
+from stream.errors import UsageError
+from stream.pipeline import make_enhancer
+
+GAINS = [1.0] * 6 + [1.4, 1.9, 2.5, 3.0, 3.0, 3.0, 2.5, 1.9, 1.4] + [1.0] * 3
+
+
+def write_ramp_clip(path: Path, width: int = 192, height: int = 112) -> Path:
+    """A textured scene panning 1 px per frame under an exposure ramp 1 → 3 → 1 (clipped at the peak)."""
+    rng = np.random.default_rng(5)
+    texture = cv2.GaussianBlur(rng.random((height, width + 40)).astype(np.float32), (0, 0), 4)
+    low, high = np.percentile(texture, [2, 98])
+    linear = 0.03 + 0.4 * np.clip((texture - low) / (high - low), 0, 1)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "ultrafast", "crf": "12"}
+        for i, gain in enumerate(GAINS):
+            view = np.clip(linear[:, i:i + width] * gain, 0, 1) ** (1 / 2.2)
+            rgb = np.repeat(np.rint(view * 255).astype(np.uint8)[..., None], 3, axis=2)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_recover_highlights_on_its_own_reports_and_keeps_every_frame(cli, out):
+    clip = write_ramp_clip(out / "ramp.mp4")
+    target = out / "recovered.mp4"
+    result = cli("enhance", clip, "-o", target, "--model", "none", "--recover-highlights",
+                 "--config", _classical(out))
+    assert result.code == 0, result.stderr
+    summary = [line for line in result.lines if line.startswith("highlights:")]
+    assert len(summary) == 1 and "reference" in summary[0] and "per minute" in summary[0], result.stderr
+    frames = media.decoded_frames(target)
+    assert len(frames) == len(GAINS)
+    peak = frames[GAINS.index(3.0) + 1].to_ndarray(format="gray")
+    source = media.decoded_frames(clip)[GAINS.index(3.0) + 1].to_ndarray(format="gray")
+    white = source >= 250
+    assert white.mean() > 0.05
+    assert peak[white].std() > 2.0 * max(source[white].std(), 0.5)     # structure came back
+
+
+def test_without_the_option_no_highlight_line(cli, out):
+    clip = write_ramp_clip(out / "ramp.mp4")
+    result = cli("enhance", clip, "-o", out / "plain.mp4", "--model", "none")
+    assert result.code == 0 and not any(line.startswith("highlights:") for line in result.lines)
+
+
+def _classical(folder: Path) -> Path:
+    path = folder / "classical.yaml"
+    path.write_text("highlights:\n  fusion: classical\n")
+    return path
+
+
+def test_composition_order():
+    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "highlights.fusion": "classical"})
+    enhancer, _ = make_enhancer(config)
+    assert isinstance(enhancer, HighlightsRecovered) and isinstance(enhancer.inner, Unchanged)
+    config = load_config(None, {"highlights.enabled": True, "highlights.fusion": "classical", "highlights.buffer": 8})
+    enhancer, _ = make_enhancer(config)
+    assert isinstance(enhancer, TemporallyDenoised)                     # temporal last: it smooths the fill too
+    assert isinstance(enhancer.inner, HighlightsRecovered) and isinstance(enhancer.inner.inner, CurveEnhancer)
+    assert enhancer.inner.recovery.capacity == 8
+    assert not OfflineConfig().highlights.enabled
+
+
+def test_fusion_network_loads_when_asked_and_auto_means_classical_on_a_cpu():
+    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "runtime.device": "cpu"})
+    assert make_enhancer(config)[0].recovery.fuse is None               # auto on a CPU
+    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "highlights.fusion": "network"})
+    assert make_enhancer(config)[0].recovery.fuse is not None
+
+
+@pytest.mark.parametrize("text, field", [("highlights:\n  buffer: 1\n", "highlights.buffer"),
+                                         ("highlights:\n  fusion: magic\n", "highlights.fusion"),
+                                         ("enhance:\n  model: nothing\n", "enhance.model")])
+def test_bad_highlight_settings_name_the_field(tmp_path, text, field):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(UsageError, match=field.replace(".", r"\.")):
+        load_config(path)
