@@ -26,6 +26,9 @@ Measures, on frames with at least ``MIN_CLIPPED_SHARE`` of pixels clipped:
     age / switches  the chosen reference's mean age (frames) and switches per minute;
     ms         per frame on this machine: frames with at least ``MIN_CLIPPED_SHARE``
                of pixels in the stage's soft mask, and frames without any.
+    lamp kept  a guard: the first clip at gain 1 with a headlight (a Gaussian disc, 6× white)
+               sweeping across it for 2 s — a real light, which must stay white: the
+               share of its core pixels still white in the output.
 Methods: nothing (the input), OpenCV inpainting (Telea, radius 5), the stage with
 its classical fill, the stage with the fusion network (when trained).
 A contact sheet (input, Telea, each stage variant, truth rolled off for display)
@@ -98,6 +101,36 @@ def make_ramp_clip(path: Path, width: int) -> RampClip:
     clipped = np.clip(np.rint(to_display(truth) * 255.0), 0, 255).astype(np.uint8)
     images = [image_from_rgb(frame) for frame in clipped]
     return RampClip(path.stem.split("__")[0], fps, images, np.stack([image_to_rgb(i) for i in images]), truth)
+
+
+def make_lamp_clip(clip: RampClip, seconds: float = 2.0) -> tuple[RampClip, np.ndarray]:
+    """The clip at gain 1 with a headlight sweeping across it (a real light: it must stay white).
+
+    Returns the clip and, per frame, the (H, W) bool mask of the lamp's core (over 2× white).
+    """
+    count = min(len(clip.truth), round(seconds * clip.fps))
+    height, width = clip.truth.shape[1:3]
+    gains = ramp_gains(clip.fps)[:count]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    radius = 0.02 * width
+    truth, cores = [], []
+    for i in range(count):
+        cx, cy = width * (0.1 + 0.8 * i / max(1, count - 1)), height * 0.6
+        lamp = 6.0 * np.exp(-((xs - cx) ** 2 + (ys - cy) ** 2) / (2 * radius ** 2))
+        truth.append(clip.truth[i] / gains[i] + lamp[..., None])
+        cores.append(lamp > 2.0)
+    truth_array = np.stack(truth).astype(np.float32)
+    images = [image_from_rgb(np.clip(np.rint(to_display(t) * 255.0), 0, 255).astype(np.uint8)) for t in truth_array]
+    lamp_clip = RampClip(clip.name + " + headlight", clip.fps, images,
+                         np.stack([image_to_rgb(i) for i in images]), truth_array)
+    return lamp_clip, np.stack(cores)
+
+
+def lamp_kept(clip: RampClip, cores: np.ndarray, make: Method) -> float:
+    """Share of the lamp's core pixels that stay white (every channel ≥ 250) in the method's output."""
+    run, _ = make()
+    kept = [run(frame, image)[core].min(axis=1) >= 250 for frame, image, core in zip(clip.inputs, clip.images, cores)]
+    return float(np.concatenate(kept).mean())
 
 
 def clipped_core(rgb: np.ndarray) -> np.ndarray:
@@ -308,6 +341,10 @@ def main() -> None:
     quiet = quiet_cost(clips[0])
     table += (f"\n\nThe stage on {clips[0].name} darkened so that nothing clips (its fixed cost: thumbnails "
               f"and masks): {quiet:.1f} ms per frame.")
+    lamp_clip, cores = make_lamp_clip(clips[0])
+    kept = {name: lamp_kept(lamp_clip, cores, make) for name, make in default_methods(args.fusion).items()}
+    table += ("\n\nA real light must stay: share of a sweeping headlight's core still white "
+              f"({lamp_clip.name}, gain 1): " + ", ".join(f"{name} {100 * v:.1f} %" for name, v in kept.items()) + ".")
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "highlights.md").write_text(table + "\n")

@@ -101,3 +101,33 @@ def test_pinned_reference_outlives_the_window_until_released():
     assert buffer.pictures_held() == 2                  # the newest clean one + the pinned one
     buffer.pin(None)
     assert first.image is None and first not in buffer.candidates()
+
+
+def test_selector_keeps_its_reference_until_another_is_clearly_and_lastingly_better(monkeypatch):
+    import engines.highlights.select as select
+
+    scripted: dict[int, float] = {}
+
+    def fake_score(current_rgb, current_clipped, entry, now, capacity, start=None):
+        value = scripted[entry.index]
+        return select.CandidateScore(entry.index, now - entry.index, value, 1.0, 1.0, 1.0, 2.0, np.eye(3))
+
+    monkeypatch.setattr(select, "score_candidate", fake_score)
+    selector = select.ReferenceSelector(capacity=8)
+    current = np.full((8, 8, 3), 0.3, np.float32)
+    current[2:6, 2:6] = 1.0                               # a clipped patch
+    a, b = _entry(0, 0.0), _entry(1, 0.0)
+
+    def choose(score_a: float, score_b: float, now: int):
+        scripted.update({0: score_a, 1: score_b})
+        chosen = selector.choose(current, [a, b], now)
+        return None if chosen is None else chosen[0].index
+
+    assert choose(0.6, 0.5, 2) == 0
+    for now, b_score in enumerate([0.7, 0.55, 0.74, 0.6] * 3, start=3):   # never 1.25 × 0.5 + 0.05 twice running
+        assert choose(0.5, b_score, now) == 0
+    assert selector.switches == 0
+    assert [choose(0.5, 0.9, now) for now in (20, 21, 22)] == [0, 0, 1]    # clearly better, three frames running
+    assert selector.switches == 1
+    assert choose(0.1, 0.12, 23) is None                  # nothing good enough: leave the highlights alone
+    assert choose(0.5, 0.2, 24) == 0 and selector.switches == 1

@@ -12,8 +12,8 @@ import torch
 from engines.highlights.align import to_display
 from engines.highlights.fusion import roll_off
 from engines.image import image_from_rgb, image_to_rgb
-from tools.eval_highlights import (PEAK_GAIN, RampClip, clipped_core, evaluate, nothing, outside_psnr, ramp_gains,
-                                   stage, structure, telea)
+from tools.eval_highlights import (PEAK_GAIN, RampClip, clipped_core, evaluate, lamp_kept, make_lamp_clip, nothing,
+                                   outside_psnr, ramp_gains, stage, structure, telea)
 from tools.train_fusion import CROP, fusion_loss, make_sample
 
 
@@ -65,6 +65,17 @@ def test_stage_beats_nothing_and_telea_on_a_ramp_with_a_pan():
     assert results["stage"]["structure"] > max(results["nothing"]["structure"], results["telea"]["structure"]) + 0.3
     assert results["stage"]["outside_psnr"] >= 45.0
     assert results["stage"]["age"] >= 2 and set(peaks) == {"nothing", "telea", "stage"}
+
+
+def test_a_sweeping_headlight_stays_with_the_stage_and_vanishes_with_telea():
+    base = linear_scene(96, 160)
+    truth = np.stack([base] * 8)
+    images = [image_from_rgb(to_u8(t)) for t in truth]
+    clip, cores = make_lamp_clip(RampClip("still", 4.0, images, np.stack([image_to_rgb(i) for i in images]), truth))
+    assert len(clip.images) == 8 and cores.any(axis=(1, 2)).all()
+    assert lamp_kept(clip, cores, nothing) == 1.0
+    assert lamp_kept(clip, cores, stage()) == 1.0
+    assert lamp_kept(clip, cores, telea) < 0.2
 
 
 def test_training_samples_come_from_the_stage_and_the_loss_sees_only_the_weight():
