@@ -39,7 +39,7 @@ class HighlightsSection(_Strict):
     full_frames: int = Field(3, ge=1, le=16, description="candidates that keep their full picture")
     fusion: Literal["auto", "network", "classical"] = Field(
         "auto", description="network: the trained fusion net; classical: exposure-matched feathered transfer; "
-                            "auto: the network on a GPU, classical on a CPU (4x cheaper there)")
+                            "auto: the network on a GPU, classical on a CPU (3-6x cheaper there)")
 
 
 class EncodeSection(_Strict):

@@ -10,8 +10,8 @@ so the network learns on exactly what it will see:
   homography (camera shake and pan), 192×192 crops;
 - exposures: in linear light the reference × 0.8–1.2, the current × 1.5–4
   (the auto-exposure ramp of a camera reacting late); on half the pairs,
-  one or two moving light sources (Gaussian discs 2–8× white, 4–30 px
-  apart between the two frames), which are clipped in both;
+  one or two moving light sources (Gaussian discs 2–8× white, moved by up
+  to 30 px in x and in y between the two frames), which are clipped in both;
 - both clipped, quantised to 8 bits, 4:2:0; the stage sees the reference,
   then the current; its fill inputs (current, classical fill, weight) are
   captured; the target is the current *unclipped* picture through the same
@@ -19,7 +19,9 @@ so the network learns on exactly what it will see:
 
 Loss, over pixels the weight covers: L1(out, target) + 0.5 · L1(∇out, ∇target)
 (the gradient term is what penalises seams and fringes). Adam, cosine
-decay, deterministic for a given ``--seed`` and thread count. The held-out
+decay. Deterministic for a given ``--seed``, thread count and number of
+steps; a ``--max-minutes`` stop (and the schedule's progress, which follows
+the clock too) depends on the machine's speed. The held-out
 tenth of the samples is scored against the classical fill (the network at
 its zero-initialised start) at the end; both figures go to the model card.
 """

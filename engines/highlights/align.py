@@ -3,7 +3,8 @@
 - Global: ECC (OpenCV ``findTransformECC``, homography) on thumbnails in
   linear light. ECC maximises a correlation coefficient, so it does not care
   that the two frames were exposed differently — the very case we align for.
-  Clipped pixels of the current frame are masked out of it.
+  The caller (``select.score_candidate``) gives it the two lumas clipped
+  alike, so white areas match white areas.
 - Local: DIS optical flow at ``FLOW_WIDTH`` between the current luma and the
   globally aligned, exposure-matched reference luma, both clipped at the same
   level — a lamp that is white in one and a bright disc in the other then
@@ -20,6 +21,8 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+
+from engines.temporal import MAX_FLOW_ASPECT, MIN_FLOW_SIDE
 
 
 FLOW_WIDTH = 320
@@ -58,7 +61,7 @@ def global_homography(current: np.ndarray, reference: np.ndarray, valid: np.ndar
 
     Args:
         current, reference: (h, w) float32 linear luma thumbnails.
-        valid: (h, w) bool, current pixels to match on (unclipped).
+        valid: (h, w) bool, current pixels to match on (below 20 % of them: no attempt).
         start: the estimate for this pair one frame earlier, if any (ECC then converges in a
             few iterations instead of searching from the identity).
 
@@ -134,7 +137,13 @@ def local_flow(current: np.ndarray, reference: np.ndarray, dis: cv2.DISOpticalFl
 
 
 def flow_size(height: int, width: int) -> tuple[int, int]:
-    """(w, h) of the flow resolution for a picture of (height, width)."""
+    """(w, h) of the flow resolution for a picture of (height, width): ``FLOW_WIDTH`` wide at most."""
     w = min(width, FLOW_WIDTH)
-    return w, max(8, round(height * w / width))
+    return w, max(1, round(height * w / width))
+
+
+def flow_possible(size: tuple[int, int]) -> bool:
+    """Whether DIS can run at ``size`` (w, h): the same limits as ``engines.temporal`` (OpenCV raises
+    on sides under about 12–16 px and crashed on strips thinner than about 1:9)."""
+    return min(size) >= MIN_FLOW_SIDE and max(size) <= MAX_FLOW_ASPECT * min(size)
 

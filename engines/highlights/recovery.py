@@ -6,7 +6,7 @@ object when there is no such stage). Per frame:
 
 1. thumbnails of both, clipping masks on both (the camera clipped, or our
    brightening pushed a lamp into white);
-2. no clipping → nothing else runs (about a millisecond at 720p);
+2. no clipping → nothing else runs (about 2 ms at 720p, 1.3 at 640×360);
 3. clipped in the input → ``ReferenceSelector`` picks a past frame from
    the ``ReferenceBuffer`` (or none: then those pixels stay as they are);
 4. full resolution, only inside the bounding box of the clipped areas plus
@@ -19,20 +19,22 @@ object when there is no such stage). Per frame:
 5. the frame joins the buffer. A scene cut (normalised thumbnail change, so
    that an exposure ramp is not a cut) or a size change flushes it.
 
-Output outside the fill's reach (``stage_reach``) is the enhanced picture,
-bit for bit.
+Output outside the fill's reach (``stage_reach``) is the enhanced picture:
+luma bit for bit, chroma too except in the 2×2 blocks (4:2:0) that straddle the
+reach's edge. Pictures under ``MIN_SIDE`` pixels on a side pass untouched.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Callable
 
 import cv2
 import numpy as np
 
-from engines.highlights.align import (exposure_ratio, flow_size, local_flow, luma_linear, scale_homography,
-                                      to_display, to_linear, warp_image)
+from engines.highlights.align import (exposure_ratio, flow_possible, flow_size, local_flow, luma_linear,
+                                      scale_homography, to_display, to_linear, warp_image)
 from engines.highlights.buffer import Entry, ReferenceBuffer
 from engines.highlights.fusion import classical_fill, roll_off
 from engines.highlights.mask import clipped_any, dilation_radius, feathered, stage_reach
@@ -45,6 +47,9 @@ from engines.thumbnail import make_thumbnail
 # the development clips under a 1→3 exposure ramp: consecutive frames 0.006–0.10 (the fastest is a
 # 25 fps dashcam); first frames of different clips 0.26–0.35.
 CUT_RELATIVE_CHANGE = 0.2
+# Pictures smaller than this on a side pass through untouched: DIS needs 12–16 px at flow
+# resolution, and a frame that small has no highlight worth recovering.
+MIN_SIDE = 32
 ANY_CLIPPED = 0.5             # a thumbnail pixel more clipped than this counts
 # Photometric residual (R' scale, flow resolution) at which the per-pixel confidence is e^-1,
 # on top of 3 × the frame's noise σ. 0.06 rather than 0.04 gained 0.04 of structure and 1 dB
@@ -121,6 +126,9 @@ class HighlightRecovery:
         """``enhanced`` with clipped highlights recovered (same size, depth and layout as ``enhanced``)."""
         now, self._count = self._count, self._count + 1
         self.last_box = None
+        if min(source.height, source.width) < MIN_SIDE:
+            self.reset()
+            return enhanced
         thumb_in = np.ascontiguousarray(make_thumbnail(source).rgb.transpose(1, 2, 0))
         clip_in = clipped_any(thumb_in)
         if enhanced is source:
@@ -181,7 +189,7 @@ class HighlightRecovery:
         source_lin = lin_in
         weight_in = np.zeros_like(m_in)
         if chosen is not None:
-            warped, confidence = self._aligned_reference(chosen, source, box)
+            warped, confidence = self._aligned_reference(chosen, source, box, clipped_any(thumb_in))
             source_lin = lin_in + m_in[..., None] * (chosen[1].ratio * warped - lin_in)
             weight_in = feathered(m_in, radius) * confidence
         if enhanced is not source:
@@ -192,8 +200,11 @@ class HighlightRecovery:
         return _paste(enhanced, fused, box, weight > 0)
 
     def _aligned_reference(self, chosen: tuple[Entry, CandidateScore], source: YuvImage,
-                           box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-        """The reference warped onto the box (h, w, 3) linear, unmatched; per-pixel confidence (h, w)."""
+                           box: tuple[int, int, int, int], thumb_clipped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The reference warped onto the box (h, w, 3) linear, unmatched; per-pixel confidence (h, w).
+
+        ``thumb_clipped``: the current input's clipping mask (h, w) at thumbnail size (largest channel).
+        """
         entry, score = chosen
         assert entry.image is not None
         height, width = source.height, source.width
@@ -207,9 +218,13 @@ class HighlightRecovery:
         warped_small, inside = warp_image(reference_small, h_flow, (fw, fh))
         matched_linear = score.ratio * to_linear(warped_small)
         matched = to_display(matched_linear)                         # clipped at white, as the current frame is
-        flow = local_flow(np.minimum(current_small, 1.0), matched, self._flow_engine())
+        if flow_possible((fw, fh)):
+            flow = local_flow(np.minimum(current_small, 1.0), matched, self._flow_engine())
+        else:                                                        # too small or thin for DIS: homography only
+            flow = np.zeros((fh, fw, 2), np.float32)
         matched_moved, matched_linear_moved = warp(matched, flow), warp(matched_linear, flow)
-        confidence = _pixel_confidence(current_small, matched_moved, matched_linear_moved) * inside
+        clipped = cv2.resize(thumb_clipped, (fw, fh), interpolation=cv2.INTER_LINEAR) > 0.5
+        confidence = _pixel_confidence(current_small, clipped, matched_moved, matched_linear_moved) * inside
         # Full-resolution sampling positions of the box: local flow first, then the homography.
         xs, ys = np.meshgrid(np.arange(box[0], box[2], dtype=np.float32), np.arange(box[1], box[3], dtype=np.float32))
         fx, fy = (xs + 0.5) * (fw / width) - 0.5, (ys + 0.5) * (fh / height) - 0.5
@@ -231,15 +246,19 @@ class HighlightRecovery:
         return self._dis
 
 
-def _pixel_confidence(current: np.ndarray, matched: np.ndarray, matched_linear: np.ndarray) -> np.ndarray:
+def _pixel_confidence(current: np.ndarray, clipped: np.ndarray, matched: np.ndarray,
+                      matched_linear: np.ndarray) -> np.ndarray:
     """Per-pixel trust in the aligned reference at flow resolution, (h, w) in [0, 1].
+
+    ``current``: the frame's luma (R' scale); ``clipped``: where any of its channels is clipped
+    (a saturated red lamp is clipped at a luma of 0.5); ``matched``: the reference brought there,
+    display and linear.
 
     Outside the clipped area: the photometric residual. Inside it nothing can be
     compared, so the surroundings' confidence is spread in (normalised Gaussian
     averaging; far from any known pixel, the mean of all), times a consistency check: the reference, matched, must be at
     least near the clip level there (else it saw something else at that spot).
     """
-    clipped = current >= 0.9
     tau = RESIDUAL_TOLERANCE + 3.0 * noise_sigma(current)
     residual = cv2.blur(np.abs(current - matched), (3, 3))
     trust = np.exp(-np.square(residual / tau)).astype(np.float32)
@@ -289,7 +308,8 @@ def _box(mask: np.ndarray, size: tuple[int, int], margin: int, image: YuvImage) 
     height, width = size
     th, tw = mask.shape
     sx, sy = width / tw, height / th
-    step_x, step_y = width // image.u.shape[1], height // image.u.shape[0]
+    step_x, step_y = _subsampling(image)
+    margin += math.ceil(max(sx, sy))    # a thumbnail pixel below the mask's threshold may still hold clipped pixels
     x0 = max(0, int(xs.min() * sx) - margin) // step_x * step_x
     y0 = max(0, int(ys.min() * sy) - margin) // step_y * step_y
     x1 = min(width, -(-(int((xs.max() + 1) * sx) + margin) // step_x) * step_x)
@@ -297,9 +317,14 @@ def _box(mask: np.ndarray, size: tuple[int, int], margin: int, image: YuvImage) 
     return x0, y0, x1, y1
 
 
+def _subsampling(image: YuvImage) -> tuple[int, int]:
+    """Chroma subsampling (horizontal, vertical), 1 or 2; odd sizes round the chroma planes up (FFmpeg)."""
+    return (1 if image.u.shape[1] == image.width else 2, 1 if image.u.shape[0] == image.height else 2)
+
+
 def _crop(image: YuvImage, box: tuple[int, int, int, int]) -> YuvImage:
     x0, y0, x1, y1 = box
-    step_x, step_y = image.width // image.u.shape[1], image.height // image.u.shape[0]
+    step_x, step_y = _subsampling(image)
     cx0, cy0, cx1, cy1 = x0 // step_x, y0 // step_y, -(-x1 // step_x), -(-y1 // step_y)
     return YuvImage(image.y[y0:y1, x0:x1], image.u[cy0:cy1, cx0:cx1], image.v[cy0:cy1, cx0:cx1],
                     image.bit_depth, image.full_range, image.matrix)
@@ -310,8 +335,9 @@ def _paste(image: YuvImage, rgb: np.ndarray, box: tuple[int, int, int, int], tou
     x0, y0, x1, y1 = box
     crop = _crop(image, box)
     new = image_from_rgb_float(rgb, image.bit_depth, image.full_range, image.matrix, crop.u.shape)
-    step_x, step_y = image.width // image.u.shape[1], image.height // image.u.shape[0]
-    touched_chroma = cv2.resize(touched.astype(np.uint8), (crop.u.shape[1], crop.u.shape[0]),
+    step_x, step_y = _subsampling(image)
+    # A chroma sample is replaced when any of its luma pixels was touched (area average > 0, in float).
+    touched_chroma = cv2.resize(touched.astype(np.float32), (crop.u.shape[1], crop.u.shape[0]),
                                 interpolation=cv2.INTER_AREA) > 0 if (step_x, step_y) != (1, 1) else touched
     y, u, v = image.y.copy(), image.u.copy(), image.v.copy()
     cx0, cy0 = x0 // step_x, y0 // step_y

@@ -4,8 +4,8 @@ Every candidate in the buffer is scored, on thumbnails, as the product of
 four factors in [0, 1] (each printed by ``CandidateScore.explain``):
 
 - coverage: share of the current frame's clipped pixels that the candidate,
-  once aligned and exposure-matched, shows well exposed *and* at least as
-  bright as the clip level — a candidate that shows that spot dark has seen
+  once aligned and exposure-matched, shows well exposed *and* near the clip
+  level (``CONSISTENT_LINEAR``, R' ≈ 0.8) — a candidate that shows that spot dark has seen
   something else there (a headlight that has since switched on), which must
   not be "recovered" away;
 - confidence: how well the aligned, exposure-matched candidate agrees with
@@ -17,8 +17,10 @@ four factors in [0, 1] (each printed by ``CandidateScore.explain``):
 The current reference is kept unless another scores ``SWITCH_MARGIN`` times
 higher (plus a small absolute margin) on ``SWITCH_PERSISTENCE`` frames in a
 row, so the choice does not flip-flop between near-equals or on one noisy
-frame; it is dropped at once when it falls below ``MIN_SCORE`` or leaves
-the buffer. Below ``MIN_SCORE`` nothing is used. This is a fixed
+frame; it is dropped at once when it falls below ``MIN_SCORE`` or cannot be
+scored at all (its picture is gone, it is clipped where the current frame
+is, or it cannot be matched) — a reference that cannot serve this frame is
+not kept for the sake of stability. Below ``MIN_SCORE`` nothing is used. This is a fixed
 rule, not a learned keep/replace policy.
 """
 

@@ -20,26 +20,31 @@ from stream.pipeline import make_enhancer
 GAINS = [1.0] * 6 + [1.4, 1.9, 2.5, 3.0, 3.0, 3.0, 2.5, 1.9, 1.4] + [1.0] * 3
 
 
-def write_ramp_clip(path: Path, width: int = 192, height: int = 112) -> Path:
-    """A textured scene panning 1 px per frame under an exposure ramp 1 → 3 → 1 (clipped at the peak)."""
+def write_ramp_clip(path: Path, width: int = 192, height: int = 112) -> tuple[Path, list[np.ndarray]]:
+    """A grey textured scene panning 1 px per frame under an exposure ramp 1 → 3 → 1 (clipped at the peak).
+
+    Returns the file and each frame's truth: linear light, unclipped, (height, width).
+    """
     rng = np.random.default_rng(5)
     texture = cv2.GaussianBlur(rng.random((height, width + 40)).astype(np.float32), (0, 0), 4)
     low, high = np.percentile(texture, [2, 98])
     linear = 0.03 + 0.4 * np.clip((texture - low) / (high - low), 0, 1)
+    truths = []
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"preset": "ultrafast", "crf": "12"}
         for i, gain in enumerate(GAINS):
-            view = np.clip(linear[:, i:i + width] * gain, 0, 1) ** (1 / 2.2)
+            truths.append(linear[:, i:i + width] * gain)
+            view = np.clip(truths[-1], 0, 1) ** (1 / 2.2)
             rgb = np.repeat(np.rint(view * 255).astype(np.uint8)[..., None], 3, axis=2)
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         container.mux(stream.encode(None))
-    return path
+    return path, truths
 
 
 def test_recover_highlights_on_its_own_reports_and_keeps_every_frame(cli, out):
-    clip = write_ramp_clip(out / "ramp.mp4")
+    clip, truths = write_ramp_clip(out / "ramp.mp4")
     target = out / "recovered.mp4"
     result = cli("enhance", clip, "-o", target, "--model", "none", "--recover-highlights",
                  "--config", _classical(out))
@@ -48,15 +53,21 @@ def test_recover_highlights_on_its_own_reports_and_keeps_every_frame(cli, out):
     assert len(summary) == 1 and "reference" in summary[0] and "per minute" in summary[0], result.stderr
     frames = media.decoded_frames(target)
     assert len(frames) == len(GAINS)
-    peak = frames[GAINS.index(3.0) + 1].to_ndarray(format="gray")
-    source = media.decoded_frames(clip)[GAINS.index(3.0) + 1].to_ndarray(format="gray")
+    index = GAINS.index(3.0) + 1
+    peak = frames[index].to_ndarray(format="gray").astype(np.float32)
+    source = media.decoded_frames(clip)[index].to_ndarray(format="gray")
     white = source >= 250
     assert white.mean() > 0.05
-    assert peak[white].std() > 2.0 * max(source[white].std(), 0.5)     # structure came back
+    # Structure came back: the output follows the unclipped truth inside the white area (the input,
+    # flat white there, correlates with nothing; H.264 and the roll-off's few codes keep this modest).
+    a = np.log(peak[white] + 1.0)
+    b = np.log(truths[index][white])
+    a, b = a - a.mean(), b - b.mean()
+    assert float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum())) > 0.3
 
 
 def test_without_the_option_no_highlight_line(cli, out):
-    clip = write_ramp_clip(out / "ramp.mp4")
+    clip, _ = write_ramp_clip(out / "ramp.mp4")
     result = cli("enhance", clip, "-o", out / "plain.mp4", "--model", "none")
     assert result.code == 0 and not any(line.startswith("highlights:") for line in result.lines)
 
