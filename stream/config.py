@@ -37,9 +37,9 @@ class HighlightsSection(_Strict):
     enabled: bool = Field(False, description="recover clipped highlights (--recover-highlights)")
     buffer: int = Field(12, ge=2, le=64, description="K: past frames kept as candidates (thumbnails)")
     full_frames: int = Field(3, ge=1, le=16, description="candidates that keep their full picture")
-    fusion: Literal["auto", "network", "classical"] = Field(
-        "auto", description="network: the trained fusion net; classical: exposure-matched feathered transfer; "
-                            "auto: the network on a GPU, classical on a CPU (3-6x cheaper there)")
+    fusion: Literal["classical", "network"] = Field(
+        "classical", description="classical: exposure-matched feathered transfer; network: the trained fusion "
+                                 "net (measured no better, 3-6x the cost on a CPU; see its model card)")
 
 
 class EncodeSection(_Strict):

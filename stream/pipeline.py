@@ -85,14 +85,8 @@ def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) ->
 
 
 def make_highlight_recovery(section: HighlightsSection, choice: RuntimeChoice) -> HighlightRecovery:
-    """The per-stream recovery stage of ``section``, its fusion network (if any) on the chosen runtime.
-
-    ``auto`` uses the network on a CUDA runtime only: on a CPU it costs 3–6 times the classical
-    fill for a slightly better tone and no better structure (``tools/eval_highlights.py``).
-    """
-    on_gpu = "(cuda)" in choice.runtime.label                  # torch or ONNX Runtime on a CUDA device
-    network = section.fusion == "network" or (section.fusion == "auto" and on_gpu)
-    fuse = open_fusion(choice.runtime) if network else None
+    """The per-stream recovery stage of ``section``, its fusion network (if asked for) on the chosen runtime."""
+    fuse = open_fusion(choice.runtime) if section.fusion == "network" else None
     return HighlightRecovery(capacity=section.buffer, full_frames=section.full_frames, fuse=fuse)
 
 

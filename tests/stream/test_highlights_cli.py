@@ -46,8 +46,7 @@ def write_ramp_clip(path: Path, width: int = 192, height: int = 112) -> tuple[Pa
 def test_recover_highlights_on_its_own_reports_and_keeps_every_frame(cli, out):
     clip, truths = write_ramp_clip(out / "ramp.mp4")
     target = out / "recovered.mp4"
-    result = cli("enhance", clip, "-o", target, "--model", "none", "--recover-highlights",
-                 "--config", _classical(out))
+    result = cli("enhance", clip, "-o", target, "--model", "none", "--recover-highlights")
     assert result.code == 0, result.stderr
     summary = [line for line in result.lines if line.startswith("highlights:")]
     assert len(summary) == 1 and "reference" in summary[0] and "per minute" in summary[0], result.stderr
@@ -72,12 +71,6 @@ def test_without_the_option_no_highlight_line(cli, out):
     assert result.code == 0 and not any(line.startswith("highlights:") for line in result.lines)
 
 
-def _classical(folder: Path) -> Path:
-    path = folder / "classical.yaml"
-    path.write_text("highlights:\n  fusion: classical\n")
-    return path
-
-
 def test_composition_order():
     config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "highlights.fusion": "classical"})
     enhancer, _ = make_enhancer(config)
@@ -90,9 +83,9 @@ def test_composition_order():
     assert not OfflineConfig().highlights.enabled
 
 
-def test_fusion_network_loads_when_asked_and_auto_means_classical_on_a_cpu():
-    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "runtime.device": "cpu"})
-    assert make_enhancer(config)[0].recovery.fuse is None               # auto on a CPU
+def test_fusion_network_loads_when_asked_and_the_classical_fill_is_the_default():
+    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True})
+    assert make_enhancer(config)[0].recovery.fuse is None
     config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "highlights.fusion": "network"})
     assert make_enhancer(config)[0].recovery.fuse is not None
 
