@@ -48,7 +48,7 @@ import numpy as np
 
 from engines.errors import ModelNotAvailableError
 from engines.highlights import HighlightRecovery, HighlightStats
-from engines.highlights.align import to_display, to_linear
+from engines.highlights.align import luma_linear, to_display, to_linear
 from engines.highlights.fusion import roll_off
 from engines.highlights.mask import CLIP_LOW, stage_reach
 from engines.highlights.network import open_fusion
@@ -144,8 +144,7 @@ def stage_mask(rgb: np.ndarray) -> np.ndarray:
 
 
 def _log_luma(linear_rgb: np.ndarray) -> np.ndarray:
-    y = 0.2126 * linear_rgb[..., 0] + 0.7152 * linear_rgb[..., 1] + 0.0722 * linear_rgb[..., 2]
-    return np.log(y + 0.01).astype(np.float32)
+    return np.log(luma_linear(linear_rgb) + 0.01).astype(np.float32)
 
 
 def structure(output: np.ndarray, truth_linear: np.ndarray, mask: np.ndarray) -> float | None:

@@ -74,17 +74,20 @@ class Clip:
     dark: np.ndarray
 
 
-def read_clip(path: Path, frames: int, width: int) -> np.ndarray:
-    """First ``frames`` frames of ``path`` as uint8 RGB, resized to ``width`` (even H and W)."""
+def read_clip(path: Path, frames: int, width: int, start_s: float = 0.0) -> np.ndarray:
+    """``frames`` frames of ``path`` from ``start_s`` seconds on as uint8 RGB, resized to ``width`` (even H and W);
+    none (a (0, 0, width, 3) array) when the clip ends before ``start_s``."""
     out = []
     with av.open(str(path)) as container:
         for frame in container.decode(video=0):
+            if start_s > 0 and (frame.time is None or frame.time < start_s):
+                continue
             rgb = frame.to_ndarray(format="rgb24")
             height = round(rgb.shape[0] * width / rgb.shape[1]) // 2 * 2
             out.append(cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA))
             if len(out) == frames:
                 break
-    return np.stack(out)
+    return np.stack(out) if out else np.empty((0, 0, width, 3), np.uint8)
 
 
 def darken(clean: np.ndarray, seed: int = 0) -> np.ndarray:

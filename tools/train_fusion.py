@@ -34,7 +34,6 @@ import random
 import time
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import torch
@@ -45,6 +44,7 @@ from engines.highlights.fusion import classical_fill, roll_off
 from engines.image import image_from_rgb
 from engines.models.fusion_net import FusionNet
 from engines.registry import parameter_count, save_model
+from tools.eval_video import read_clip
 from tools.train import list_training_images
 
 EVAL_SKIP_S = 5.0
@@ -57,17 +57,7 @@ def video_pairs(folder: Path, rng: random.Random, per_clip: int) -> list[tuple[n
     """(reference, current) uint8 RGB crops from each clip, after its first ``EVAL_SKIP_S`` seconds."""
     pairs = []
     for path in sorted(p for p in folder.iterdir() if p.suffix in (".mp4", ".avi")):
-        frames = []
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            for frame in container.decode(stream):
-                if frame.time is None or frame.time < EVAL_SKIP_S:
-                    continue
-                rgb = frame.to_ndarray(format="rgb24")
-                height = round(rgb.shape[0] * VIDEO_WIDTH / rgb.shape[1])
-                frames.append(cv2.resize(rgb, (VIDEO_WIDTH, height), interpolation=cv2.INTER_AREA))
-                if len(frames) >= 400:
-                    break
+        frames = read_clip(path, 400, VIDEO_WIDTH, start_s=EVAL_SKIP_S)
         for _ in range(per_clip if len(frames) > 20 else 0):
             t = rng.randrange(12, len(frames))
             pairs.append(_same_crop(frames[t - rng.randint(2, 12)], frames[t], rng))

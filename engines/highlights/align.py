@@ -55,23 +55,19 @@ def luma_linear(rgb_linear: np.ndarray) -> np.ndarray:
     return (0.2126 * rgb_linear[..., 0] + 0.7152 * rgb_linear[..., 1] + 0.0722 * rgb_linear[..., 2]).astype(np.float32)
 
 
-def global_homography(current: np.ndarray, reference: np.ndarray, valid: np.ndarray,
-                      start: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+def global_homography(current: np.ndarray, reference: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
     """ECC homography taking current-frame coordinates to the reference's.
 
     Args:
-        current, reference: (h, w) float32 linear luma thumbnails.
-        valid: (h, w) bool, current pixels to match on (below 20 % of them: no attempt).
+        current, reference: (h, w) float32 linear luma thumbnails (the caller clips them alike).
         start: the estimate for this pair one frame earlier, if any (ECC then converges in a
             few iterations instead of searching from the identity).
 
     Returns:
-        (H (3, 3) float32 in thumbnail coordinates, converged). On failure ``start`` (or the
-        identity) and False.
+        H (3, 3) float32 in thumbnail coordinates; on failure ``start`` (or the identity) — the
+        caller scores it against the identity either way.
     """
     initial = np.eye(3, dtype=np.float32) if start is None else start.astype(np.float32)
-    if valid.mean() < 0.2:            # too little to match on: ECC would chase noise
-        return initial, False
     # Matched at half the thumbnail size (80 px wide): a quarter of the cost, and global motion
     # needs no more; the homography is conjugated back to thumbnail coordinates.
     height, width = current.shape
@@ -79,15 +75,14 @@ def global_homography(current: np.ndarray, reference: np.ndarray, valid: np.ndar
     shrink = lambda x: cv2.resize(x, half, interpolation=cv2.INTER_AREA)     # noqa: E731
     to_half = scale_homography(initial, (width, height), half)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, ECC_ITERATIONS, ECC_EPSILON)
-    mask = cv2.resize(valid.astype(np.uint8), half, interpolation=cv2.INTER_NEAREST)
     try:
         _, warp = cv2.findTransformECC(shrink(current), shrink(reference), to_half, cv2.MOTION_HOMOGRAPHY,
-                                       criteria, mask, 3)
+                                       criteria, None, 3)
     except cv2.error:                 # no convergence (flat pictures, huge motion)
-        return initial, False
+        return initial
     if not np.all(np.isfinite(warp)):
-        return initial, False
-    return scale_homography(warp, half, (width, height)), True
+        return initial
+    return scale_homography(warp, half, (width, height))
 
 
 def warp_image(image: np.ndarray, homography: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

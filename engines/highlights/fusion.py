@@ -43,7 +43,8 @@ def roll_off(linear: np.ndarray, knee: float = KNEE, white: float = WHITE) -> np
     linear = np.asarray(linear, np.float32)
     over = np.maximum(linear - np.float32(knee), 0.0) * np.float32(1.0 / s) + np.float32(1.0)
     # OpenCV's log (vectorised, several times faster than numpy's here: this runs on every fill box).
-    compressed = cv2.log(over.reshape(-1, 1)).reshape(over.shape) * np.float32((1.0 - knee) / np.log1p((white - knee) / s))
+    scale = np.float32((1.0 - knee) / np.log1p((white - knee) / s))
+    compressed = cv2.log(over.reshape(-1, 1)).reshape(over.shape) * scale
     return np.where(linear > knee, np.minimum(compressed + np.float32(knee), 1.0), linear).astype(np.float32)
 
 

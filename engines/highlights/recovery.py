@@ -155,7 +155,7 @@ class HighlightRecovery:
                 self.stats.reference_age_sum += chosen[1].age
                 self.stats.frames_with_reference += 1
             if chosen is not None or (out_core & ~in_core).any():
-                result = self._fill(source, enhanced, thumb_in, thumb_out, np.maximum(clip_in, clip_out), chosen)
+                result = self._fill(source, enhanced, (thumb_in, clip_in), (thumb_out, clip_out), chosen)
                 self.stats.filled_frames += 1
         self.buffer.push(Entry(now, thumb_in, clip_in, float(in_core.mean()), image=source))
         return result
@@ -173,15 +173,17 @@ class HighlightRecovery:
             self._previous = (layout, normalised)
             self.stats.flushes += 1
 
-    def _fill(self, source: YuvImage, enhanced: YuvImage, thumb_in: np.ndarray, thumb_out: np.ndarray,
-              thumb_clipped: np.ndarray, chosen: tuple[Entry, CandidateScore] | None) -> YuvImage:
-        """Step 4 of the module docstring, inside the box around ``thumb_clipped`` (thumbnail mask)."""
+    def _fill(self, source: YuvImage, enhanced: YuvImage, thumbs_in: tuple[np.ndarray, np.ndarray],
+              thumbs_out: tuple[np.ndarray, np.ndarray], chosen: tuple[Entry, CandidateScore] | None) -> YuvImage:
+        """Step 4 of the module docstring. ``thumbs_in`` / ``thumbs_out``: (thumbnail R'G'B', its
+        clipping mask) of the input and of the enhanced picture, as ``__call__`` made them."""
         height, width = source.height, source.width
         radius = dilation_radius(width)
-        box = _box(thumb_clipped > 0.05, (height, width), stage_reach(width) + 2, source)
+        box = _box(np.maximum(thumbs_in[1], thumbs_out[1]) > 0.05, (height, width), stage_reach(width) + 2, source)
         self.last_box = box
         if box is None:
             return enhanced
+        grid = _box_grid(box)
         cur_in = np.clip(image_to_rgb_float(_crop(source, box)), 0.0, 1.0)
         cur_out = cur_in if enhanced is source else np.clip(image_to_rgb_float(_crop(enhanced, box)), 0.0, 1.0)
         m_in, m_out = clipped_any(cur_in), clipped_any(cur_out)
@@ -189,21 +191,24 @@ class HighlightRecovery:
         source_lin = lin_in
         weight_in = np.zeros_like(m_in)
         if chosen is not None:
-            warped, confidence = self._aligned_reference(chosen, source, box, clipped_any(thumb_in))
+            warped, confidence = self._aligned_reference(chosen, source, grid, thumbs_in[1])
             source_lin = lin_in + m_in[..., None] * (chosen[1].ratio * warped - lin_in)
             weight_in = feathered(m_in, radius) * confidence
         if enhanced is not source:
-            source_lin = source_lin * _gain_map(thumb_in, thumb_out, box, (height, width))[..., None]
+            gain = _sample_onto_box(_gain_map(thumbs_in, thumbs_out), grid, (height, width))
+            source_lin = source_lin * gain[..., None]
         weight = np.maximum(weight_in, feathered(m_out * (1.0 - m_in), radius))
         fill = to_display(roll_off(source_lin))
         fused = (self.fuse or classical_fill)(cur_out, fill, weight)
         return _paste(enhanced, fused, box, weight > 0)
 
     def _aligned_reference(self, chosen: tuple[Entry, CandidateScore], source: YuvImage,
-                           box: tuple[int, int, int, int], thumb_clipped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                           grid: tuple[np.ndarray, np.ndarray], thumb_clipped: np.ndarray
+                           ) -> tuple[np.ndarray, np.ndarray]:
         """The reference warped onto the box (h, w, 3) linear, unmatched; per-pixel confidence (h, w).
 
-        ``thumb_clipped``: the current input's clipping mask (h, w) at thumbnail size (largest channel).
+        ``grid``: the box's pixel coordinates (``_box_grid``); ``thumb_clipped``: the current
+        input's clipping mask at thumbnail size (largest channel).
         """
         entry, score = chosen
         assert entry.image is not None
@@ -226,18 +231,16 @@ class HighlightRecovery:
         clipped = cv2.resize(thumb_clipped, (fw, fh), interpolation=cv2.INTER_LINEAR) > 0.5
         confidence = _pixel_confidence(current_small, clipped, matched_moved, matched_linear_moved) * inside
         # Full-resolution sampling positions of the box: local flow first, then the homography.
-        xs, ys = np.meshgrid(np.arange(box[0], box[2], dtype=np.float32), np.arange(box[1], box[3], dtype=np.float32))
-        fx, fy = (xs + 0.5) * (fw / width) - 0.5, (ys + 0.5) * (fh / height) - 0.5
-        dx = cv2.remap(flow[..., 0], fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) * (width / fw)
-        dy = cv2.remap(flow[..., 1], fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) * (height / fh)
+        xs, ys = grid
+        dx, dy = (_sample_onto_box(flow[..., k], grid, (height, width)) * scale for k, scale in
+                  ((0, width / fw), (1, height / fh)))
         h_full = scale_homography(score.homography, thumb_size, (width, height)).astype(np.float64)
         px, py = xs + dx, ys + dy
         denominator = h_full[2, 0] * px + h_full[2, 1] * py + h_full[2, 2]
         qx = ((h_full[0, 0] * px + h_full[0, 1] * py + h_full[0, 2]) / denominator).astype(np.float32)
         qy = ((h_full[1, 0] * px + h_full[1, 1] * py + h_full[1, 2]) / denominator).astype(np.float32)
         warped = cv2.remap(self._reference.linear, qx, qy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        box_confidence = cv2.remap(confidence, fx, fy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        return warped, np.clip(box_confidence, 0.0, 1.0)
+        return warped, np.clip(_sample_onto_box(confidence, grid, (height, width)), 0.0, 1.0)
 
     def _flow_engine(self) -> cv2.DISOpticalFlow:
         if self._dis is None:
@@ -263,33 +266,45 @@ def _pixel_confidence(current: np.ndarray, clipped: np.ndarray, matched: np.ndar
     residual = cv2.blur(np.abs(current - matched), (3, 3))
     trust = np.exp(-np.square(residual / tau)).astype(np.float32)
     known = (~clipped).astype(np.float32)
-    sigma = 3.0
-    support = cv2.GaussianBlur(known, (0, 0), sigma)
     # Deep inside a large clipped area no known pixel is near: it takes the mean trust of all of them.
     overall = float(trust[known > 0].mean()) if known.any() else 0.0
-    spread = np.where(support > 0.05, cv2.GaussianBlur(trust * known, (0, 0), sigma) / np.maximum(support, 1e-6),
-                      overall)
+    spread = _spread(trust, known, overall)
     consistent = np.clip((matched_linear - 0.75 * CONSISTENT_LINEAR) / (0.25 * CONSISTENT_LINEAR), 0.0, 1.0)
     return np.where(clipped, np.clip(spread, 0.0, 1.0) * consistent, trust).astype(np.float32)
 
 
-def _gain_map(thumb_in: np.ndarray, thumb_out: np.ndarray, box: tuple[int, int, int, int],
-              size: tuple[int, int]) -> np.ndarray:
-    """The enhancement's local gain in linear light (out / in), measured on thumbnails where neither
-    is clipped, spread over clipped areas; sampled onto the box, (h, w) float32."""
-    lin_in, lin_out = luma_linear(to_linear(thumb_in)), luma_linear(to_linear(thumb_out))
-    usable = ((clipped_any(thumb_in) < 0.05) & (clipped_any(thumb_out) < 0.05) & (lin_in > 0.005)).astype(np.float32)
+def _gain_map(thumbs_in: tuple[np.ndarray, np.ndarray], thumbs_out: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The enhancement's local gain in linear light (out / in) at thumbnail size, (h, w) float32:
+    measured where neither picture is clipped, spread over clipped areas (the frame's median
+    ratio where nothing measured is near). ``thumbs_*``: (R'G'B', clipping mask)."""
+    lin_in, lin_out = luma_linear(to_linear(thumbs_in[0])), luma_linear(to_linear(thumbs_out[0]))
+    usable = ((thumbs_in[1] < 0.05) & (thumbs_out[1] < 0.05) & (lin_in > 0.005)).astype(np.float32)
     ratio = exposure_ratio(lin_out, lin_in, usable > 0) or 1.0
-    sigma = 3.0
-    num = cv2.GaussianBlur(usable * lin_out, (0, 0), sigma)
-    den = cv2.GaussianBlur(usable * lin_in, (0, 0), sigma)
-    weight = cv2.GaussianBlur(usable, (0, 0), sigma)
-    gain = np.where(weight > 0.05, num / np.maximum(den, 1e-6), ratio).astype(np.float32)
+    # A ratio of two local averages over the same usable pixels: their common normaliser cancels.
+    return (_spread(lin_out, usable, ratio) / np.maximum(_spread(lin_in, usable, 1.0), 1e-6)).astype(np.float32)
+
+
+def _spread(values: np.ndarray, known: np.ndarray, fallback: float, sigma: float = 3.0) -> np.ndarray:
+    """Gaussian average of ``values`` over the ``known`` pixels (0/1 float), σ in pixels; ``fallback``
+    where fewer than 5 % of the window is known (normalised convolution)."""
+    support = cv2.GaussianBlur(known, (0, 0), sigma)
+    average = cv2.GaussianBlur(values * known, (0, 0), sigma) / np.maximum(support, 1e-6)
+    return np.where(support > 0.05, average, fallback)
+
+
+def _box_grid(box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Full-resolution pixel coordinates (x, y) of the box, each (h, w) float32."""
+    return np.meshgrid(np.arange(box[0], box[2], dtype=np.float32), np.arange(box[1], box[3], dtype=np.float32))
+
+
+def _sample_onto_box(small: np.ndarray, grid: tuple[np.ndarray, np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """A reduced map (h', w') of a (H, W) = ``size`` picture, sampled bilinearly at the box's pixels
+    ``grid`` (``_box_grid``; pixel centres aligned), (h, w) float32."""
     height, width = size
-    th, tw = gain.shape
-    xs, ys = np.meshgrid(np.arange(box[0], box[2], dtype=np.float32), np.arange(box[1], box[3], dtype=np.float32))
-    return cv2.remap(gain, (xs + 0.5) * (tw / width) - 0.5, (ys + 0.5) * (th / height) - 0.5, cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    xs, ys = grid
+    sh, sw = small.shape[:2]
+    return cv2.remap(small.astype(np.float32, copy=False), (xs + 0.5) * (sw / width) - 0.5,
+                     (ys + 0.5) * (sh / height) - 0.5, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _luma_small(image: YuvImage, size: tuple[int, int]) -> np.ndarray:

@@ -91,8 +91,7 @@ def score_candidate(current_rgb: np.ndarray, current_clipped: np.ndarray, candid
     cur_luma = luma_linear(to_linear(current_rgb))
     cand_luma = luma_linear(to_linear(candidate.rgb))
     rough = exposure_ratio(cur_luma, cand_luma, measurable(current_rgb) & measurable(candidate.rgb)) or 1.0
-    ecc, _ = global_homography(np.minimum(cur_luma, 1.0), np.minimum(rough * cand_luma, 1.0),
-                               np.ones_like(core), start)
+    ecc = global_homography(np.minimum(cur_luma, 1.0), np.minimum(rough * cand_luma, 1.0), start)
     best: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None = None
     for homography in (ecc, np.eye(3, dtype=np.float32)):
         warped_rgb, inside = warp_image(candidate.rgb, homography, (width, height))
