@@ -14,6 +14,7 @@ from pathlib import Path
 
 import torch
 
+from engines.models.restore_net import MULTIPLE as RESTORE_MULTIPLE
 from engines.registry import load_model
 from engines.runtimes import OPSET
 
@@ -35,7 +36,7 @@ IO_SPECS = {
     # CurveNet: thumbnail R'G'B' → curve parameter per thumbnail pixel, in [-1, 1].
     "CurveNet": IoSpec(inputs=(("rgb", 3),), output=("alpha", 1)),
     # RestoreNet: frame R'G'B' + denoise-strength map → restored R'G'B' (unclipped).
-    "RestoreNet": IoSpec(inputs=(("rgb", 3), ("denoise", 1)), output=("restored", 3), multiple=8),
+    "RestoreNet": IoSpec(inputs=(("rgb", 3), ("denoise", 1)), output=("restored", 3), multiple=RESTORE_MULTIPLE),
     # FusionNet: frame R'G'B' + filled R'G'B' + fill weight → fused R'G'B' (highlight recovery).
     "FusionNet": IoSpec(inputs=(("current", 3), ("fill", 3), ("weight", 1)), output=("fused", 3)),
 }

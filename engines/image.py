@@ -96,13 +96,15 @@ def image_from_rgb(rgb: np.ndarray, matrix: str = "bt709", full_range: bool = Fa
 
 
 def image_from_rgb_float(rgb: np.ndarray, bit_depth: int = 8, full_range: bool = False, matrix: str = "bt709",
-                         chroma_shape: tuple[int, int] | None = None) -> YuvImage:
-    """float R'G'B' (H, W, 3), nominally [0, 1] → ``YuvImage`` of ``bit_depth`` (codes clipped to its range).
+                         chroma_shape: tuple[int, int] | None = None, channels_first: bool = False) -> YuvImage:
+    """float R'G'B' (H, W, 3), or (3, H, W) with ``channels_first``, nominally [0, 1] → ``YuvImage``
+    of ``bit_depth`` (codes clipped to its range).
 
     ``chroma_shape`` (Hc, Wc) is the chroma planes' size (None: 4:4:4); chroma
     is area-averaged down to it — the 2×2 mean for 4:2:0.
     """
-    y, cb, cr = rgb_to_yuv(rgb[..., 0], rgb[..., 1], rgb[..., 2], matrix)
+    r, g, b = rgb if channels_first else (rgb[..., 0], rgb[..., 1], rgb[..., 2])
+    y, cb, cr = rgb_to_yuv(r, g, b, matrix)
     if chroma_shape is not None and chroma_shape != y.shape:
         size = (chroma_shape[1], chroma_shape[0])
         cb, cr = (cv2.resize(np.ascontiguousarray(c, np.float32), size, interpolation=cv2.INTER_AREA)
@@ -116,16 +118,16 @@ def image_from_rgb_float(rgb: np.ndarray, bit_depth: int = 8, full_range: bool =
     return YuvImage(*planes, bit_depth=bit_depth, full_range=full_range, matrix=matrix)
 
 
-def image_to_rgb_float(image: YuvImage) -> np.ndarray:
-    """``YuvImage`` (any depth, range, subsampling) → float32 R'G'B' (H, W, 3), unclipped;
-    chroma upsampled bilinearly."""
+def image_to_rgb_float(image: YuvImage, channels_first: bool = False) -> np.ndarray:
+    """``YuvImage`` (any depth, range, subsampling) → float32 R'G'B' (H, W, 3), or (3, H, W) with
+    ``channels_first`` (what a network takes: no transposed copy); unclipped; chroma upsampled bilinearly."""
     black, white = image.luma_black_white()
     centre, span = image.chroma_centre_span()
     size = (image.width, image.height)
     y = (image.y.astype(np.float32) - black) / (white - black)
     cb, cr = ((cv2.resize(c.astype(np.float32), size, interpolation=cv2.INTER_LINEAR) - centre) / span
               for c in (image.u, image.v))
-    return np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=-1)
+    return np.stack(yuv_to_rgb(y, cb, cr, image.matrix), axis=0 if channels_first else -1)
 
 
 def image_to_rgb(image: YuvImage) -> np.ndarray:

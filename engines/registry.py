@@ -23,8 +23,8 @@ if TYPE_CHECKING:  # torch is imported only when a model is built: the ONNX Runt
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_NAME = "manifest.json"
 MODEL_NAMES = ("fast", "quality", "highlights")
-ARCHITECTURES = ("CurveNet", "RestoreNet", "FusionNet")
 _SOURCES = {"CurveNet": "curve_net.py", "RestoreNet": "restore_net.py", "FusionNet": "fusion_net.py"}  # engines/models
+ARCHITECTURES = tuple(_SOURCES)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ class RestoreEnhancer:
 
     def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage:
         """Restore one picture; ``time_s`` is unused (kept for the common enhancer interface)."""
-        rgb = image_to_rgb_float(image)
+        # Channels first throughout, as the network takes them: no transposed copies on the way.
+        rgb = image_to_rgb_float(image, channels_first=True)
         np.clip(rgb, 0.0, 1.0, out=rgb)                  # in place: one full-resolution copy fewer per frame
         restored = restore_rgb(self.estimator, rgb, self.denoise)
         if self.strength < 1.0:
@@ -68,17 +69,17 @@ class RestoreEnhancer:
         self.stats.mean_in = float(rgb.mean())
         self.stats.mean_out = float(restored.mean())
         bits = out_bits or image.bit_depth
-        return image_from_rgb_float(restored, bits, image.full_range, image.matrix, image.u.shape)
+        return image_from_rgb_float(restored, bits, image.full_range, image.matrix, image.u.shape, channels_first=True)
 
 
 def restore_rgb(estimator: RestoreEstimator, rgb: np.ndarray, denoise: float) -> np.ndarray:
-    """float R'G'B' (H, W, 3) in [0, 1] → restored (H, W, 3) in [0, 1], any H, W ≥ 2."""
-    height, width = rgb.shape[:2]
+    """float R'G'B' (3, H, W) in [0, 1] → restored (3, H, W) in [0, 1], any H, W ≥ 2."""
+    height, width = rgb.shape[1:]
     pad_h, pad_w = -height % MULTIPLE, -width % MULTIPLE
-    x = np.pad(rgb, ((0, pad_h), (0, pad_w), (0, 0)), mode="reflect" if min(height, width) > MULTIPLE else "edge")
-    x = np.ascontiguousarray(x.transpose(2, 0, 1)[None], dtype=np.float32)
+    x = np.pad(rgb, ((0, 0), (0, pad_h), (0, pad_w)), mode="reflect" if min(height, width) > MULTIPLE else "edge")
+    x = x[None].astype(np.float32, copy=False)          # np.pad's result is already contiguous
     out = estimator(x, _denoise_map(x.shape[2], x.shape[3], float(denoise)))[0, :, :height, :width]
-    return np.clip(out.transpose(1, 2, 0), 0.0, 1.0)
+    return np.clip(out, 0.0, 1.0)
 
 
 @lru_cache(maxsize=4)

@@ -93,7 +93,7 @@ class TemporalDenoiser:
             return image
         self.stats.frames += 1
         small = self._reduce(image.y, image.max_code)
-        if min(small.shape) < MIN_FLOW_SIDE or max(small.shape) > MAX_FLOW_ASPECT * min(small.shape):
+        if not flow_possible(small.shape):
             # DIS needs some room: OpenCV raises below ~12 px and crashed (segfault) on strips
             # thinner than ~1:9 — such pictures pass untouched.
             self.reset()
@@ -131,7 +131,7 @@ class TemporalDenoiser:
     def _reduce(self, luma: np.ndarray, max_code: int) -> np.ndarray:
         """Luma reduced to ``flow_width`` wide (area average), on the 8-bit scale (float32)."""
         height, width = luma.shape
-        size = (min(width, self.flow_width), max(1, round(height * min(width, self.flow_width) / width)))
+        size = reduced_size(height, width, self.flow_width)
         small = cv2.resize(luma.astype(np.float32, copy=False), size, interpolation=cv2.INTER_AREA)
         return small * np.float32(255.0 / max_code)
 
@@ -186,9 +186,21 @@ def noise_sigma(plane: np.ndarray) -> float:
 def _is_cut(small: np.ndarray, previous_small: np.ndarray) -> bool:
     """Whether two reduced lumas show different scenes (compared at ``CUT_WIDTH`` px wide)."""
     height, width = small.shape
-    size = (min(width, CUT_WIDTH), max(1, round(height * min(width, CUT_WIDTH) / width)))
+    size = reduced_size(height, width, CUT_WIDTH)
     a, b = (cv2.resize(x, size, interpolation=cv2.INTER_AREA) for x in (small, previous_small))
     return float(np.abs(a - b).mean() / (0.5 * (a.mean() + b.mean()) + 5.0)) > CUT_RELATIVE_CHANGE
+
+
+def reduced_size(height: int, width: int, target_width: int) -> tuple[int, int]:
+    """(w, h) of a picture of (height, width) reduced to ``target_width`` wide at most, aspect kept."""
+    reduced = min(width, target_width)
+    return reduced, max(1, round(height * reduced / width))
+
+
+def flow_possible(shape: tuple[int, int]) -> bool:
+    """Whether DIS can run on a picture of this shape (either order): OpenCV raises on sides under
+    about 12–16 px and crashed (segfault) on strips thinner than about 1:9."""
+    return min(shape) >= MIN_FLOW_SIDE and max(shape) <= MAX_FLOW_ASPECT * min(shape)
 
 
 def _to_u8(plane: np.ndarray) -> np.ndarray:

@@ -39,7 +39,7 @@ from engines.colour import rgb_to_yuv
 from engines.curve_torch import apply_curve_maps_torch, thumbnail_planes
 from engines.curves import DEFAULT_ITERATIONS
 from engines.models.curve_net import CurveNet
-from engines.registry import WEIGHTS_DIR, parameter_count, save_model
+from engines.registry import MODEL_NAMES, WEIGHTS_DIR, parameter_count, save_model
 from tools.lowlight_synth import degrade
 
 DEV_FOLDERS = ("kodak24", "cbsd68")          # held out: tools/eval.py measures on these
@@ -67,6 +67,12 @@ def load_landscape(path: Path, short_side: int = SHORT_SIDE) -> np.ndarray | Non
     if rgb.mean() / 255.0 < MIN_MEAN_LUMA:
         return None
     return rgb
+
+
+def set_cosine_lr(optimiser: torch.optim.Optimizer, peak_lr: float, progress: float) -> None:
+    """Cosine decay: ``peak_lr`` at progress 0, 0 at progress 1 (steps or wall time, whichever is further)."""
+    for group in optimiser.param_groups:
+        group["lr"] = peak_lr * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
 
 
 def sample_batch(images: list[np.ndarray], batch: int, rng: random.Random,
@@ -196,7 +202,7 @@ def load_training_config(path: Path, parser: argparse.ArgumentParser) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="fast", choices=["fast", "quality", "highlights"])
+    parser.add_argument("--model", default="fast", choices=MODEL_NAMES)
     parser.add_argument("--name", help="save the weights under this name (default: --model)")
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared/data/clean")
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR)

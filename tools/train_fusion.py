@@ -29,7 +29,6 @@ its zero-initialised start) at the end; both figures go to the model card.
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ from engines.image import image_from_rgb
 from engines.models.fusion_net import FusionNet
 from engines.registry import parameter_count, save_model
 from tools.eval_video import read_clip
-from tools.train import list_training_images
+from tools.train import list_training_images, set_cosine_lr
 
 EVAL_SKIP_S = 5.0
 CROP = 192
@@ -184,10 +183,9 @@ def train_fusion(args: argparse.Namespace) -> None:
     for step in range(1, args.steps + 1):
         minutes = (time.time() - started) / 60.0
         progress = max(step / args.steps, minutes / args.max_minutes if args.max_minutes else 0.0)
-        if progress >= 1.0:
+        if progress >= 1.0 and step < args.steps:      # the last planned step still runs (at lr ≈ 0)
             break
-        for group in optimiser.param_groups:
-            group["lr"] = args.lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+        set_cosine_lr(optimiser, args.lr, progress)
         current, fill, weight, target = _patches(training, rng, args.batch)
         loss = fusion_loss(model(current, fill, weight), target, weight)
         optimiser.zero_grad()

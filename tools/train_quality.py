@@ -36,7 +36,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from engines.models.restore_net import MULTIPLE, RestoreNet
 from engines.registry import parameter_count, save_model
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
-from tools.train import IMAGE_SUFFIXES, load_training_pool, sample_batch
+from tools.train import IMAGE_SUFFIXES, load_training_pool, sample_batch, set_cosine_lr
 
 SSIM_WEIGHT = 0.2
 REAL_SHARE = 0.3
@@ -145,8 +145,7 @@ def train_quality(args: argparse.Namespace) -> None:
         if progress >= 1.0 and step < args.steps:
             print(f"stopping after {done} steps: --max-minutes {args.max_minutes} reached")
             break
-        for group in optimiser.param_groups:
-            group["lr"] = args.lr * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        set_cosine_lr(optimiser, args.lr, progress)
         dark, target, denoise = (x.to(device, non_blocking=True) for x in next(batches))
         out = model(dark, denoise.expand(-1, 1, args.patch, args.patch))
         loss = F.l1_loss(out, target) + SSIM_WEIGHT * 2 * ssim_loss(out.clamp(0, 1), target, 11)

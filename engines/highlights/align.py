@@ -22,7 +22,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from engines.temporal import MAX_FLOW_ASPECT, MIN_FLOW_SIDE
+from engines.temporal import reduced_size
 
 
 FLOW_WIDTH = 320
@@ -132,13 +132,7 @@ def local_flow(current: np.ndarray, reference: np.ndarray, dis: cv2.DISOpticalFl
 
 
 def flow_size(height: int, width: int) -> tuple[int, int]:
-    """(w, h) of the flow resolution for a picture of (height, width): ``FLOW_WIDTH`` wide at most."""
-    w = min(width, FLOW_WIDTH)
-    return w, max(1, round(height * w / width))
-
-
-def flow_possible(size: tuple[int, int]) -> bool:
-    """Whether DIS can run at ``size`` (w, h): the same limits as ``engines.temporal`` (OpenCV raises
-    on sides under about 12–16 px and crashed on strips thinner than about 1:9)."""
-    return min(size) >= MIN_FLOW_SIDE and max(size) <= MAX_FLOW_ASPECT * min(size)
+    """(w, h) of the flow resolution for a picture of (height, width): ``FLOW_WIDTH`` wide at most.
+    ``engines.temporal.flow_possible`` says whether DIS can run there."""
+    return reduced_size(height, width, FLOW_WIDTH)
 

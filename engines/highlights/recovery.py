@@ -33,14 +33,14 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from engines.highlights.align import (exposure_ratio, flow_possible, flow_size, local_flow, luma_linear,
-                                      scale_homography, to_display, to_linear, warp_image)
+from engines.highlights.align import (exposure_ratio, flow_size, local_flow, luma_linear, scale_homography,
+                                      to_display, to_linear, warp_image)
 from engines.highlights.buffer import Entry, ReferenceBuffer
 from engines.highlights.fusion import classical_fill, roll_off
 from engines.highlights.mask import clipped_any, dilation_radius, feathered, stage_reach
 from engines.highlights.select import CONSISTENT_LINEAR, CandidateScore, ReferenceSelector
 from engines.image import YuvImage, image_from_rgb_float, image_to_rgb_float
-from engines.temporal import noise_sigma, warp
+from engines.temporal import flow_possible, noise_sigma, warp
 from engines.thumbnail import make_thumbnail
 
 # Mean change of exposure-normalised thumbnails (luma / its mean) that counts as a cut. Measured on

@@ -108,8 +108,10 @@ def test_uint8_helpers_agree_with_the_float_ones():
     _, cb, _ = rgb_to_yuv(x[..., 0], x[..., 1], x[..., 2], "bt709")
     expected = np.clip(np.rint(128 + 224 * cb.reshape(32, 2, 48, 2).mean(axis=(1, 3))), 0, 255)
     assert np.abs(image.u.astype(int) - expected).max() <= 1
-    assert np.array_equal(image_to_rgb(image), np.clip(np.rint(image_to_rgb_float(image) * 255), 0, 255)
-                          .astype(np.uint8))
+    # image_to_rgb is image_to_rgb_float rounded (its definition); what can fail is the round trip:
+    # 4:4:4 limited-range 8-bit codes give the colours back within the codes' quantisation.
+    back = image_to_rgb(image_from_rgb(rgb8, "bt709", False, chroma_420=False))
+    assert np.abs(back.astype(int) - rgb8).max() <= 2
 
 
 def test_ten_bit_planes_must_be_uint16():

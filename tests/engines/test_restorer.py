@@ -34,11 +34,16 @@ def _rgb(height: int, width: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).random((height, width, 3), dtype=np.float32)
 
 
+def restore_hwc(estimator, rgb: np.ndarray, denoise: float) -> np.ndarray:
+    """``restore_rgb`` (channels first) on an (H, W, 3) picture, back as (H, W, 3)."""
+    return restore_rgb(estimator, np.ascontiguousarray(rgb.transpose(2, 0, 1)), denoise).transpose(1, 2, 0)
+
+
 @pytest.mark.parametrize("height, width", [(37, 53), (8, 8), (9, 9), (64, 96), (2, 2), (5, 40)])
 def test_restore_rgb_pads_to_the_multiple_and_crops_back(height, width):
     rgb = _rgb(height, width)
     estimator = Recording()
-    out = restore_rgb(estimator, rgb, 0.25)
+    out = restore_hwc(estimator, rgb, 0.25)
     assert out.shape == (height, width, 3)
     assert np.array_equal(out, rgb), "an identity network gives the picture back, top-left aligned"
     (shape, denoise), = estimator.calls
@@ -54,7 +59,7 @@ def test_restore_rgb_pads_by_reflection():
         seen["x"] = x.copy()
         return x
 
-    restore_rgb(Recording(keep), rgb, 0.5)
+    restore_hwc(Recording(keep), rgb, 0.5)
     padded = seen["x"][0].transpose(1, 2, 0)
     assert padded.shape == (40, 56, 3)
     assert np.array_equal(padded[37:, :53], rgb[35:32:-1]), "rows mirrored about the last one"
@@ -63,7 +68,7 @@ def test_restore_rgb_pads_by_reflection():
 
 def test_restore_rgb_clips_the_output_to_0_1():
     rgb = _rgb(16, 24, seed=2)
-    out = restore_rgb(Recording(lambda x: 3.0 * x - 1.0), rgb, 0.5)
+    out = restore_hwc(Recording(lambda x: 3.0 * x - 1.0), rgb, 0.5)
     assert out.min() == 0.0 and out.max() == 1.0
     assert np.allclose(out, np.clip(3.0 * rgb - 1.0, 0.0, 1.0))
 

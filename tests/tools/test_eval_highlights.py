@@ -89,6 +89,7 @@ def test_training_samples_come_from_the_stage_and_the_loss_sees_only_the_weight(
     assert weight.max() > 0.5 and target.max() <= 1.0
     as_batch = lambda x: torch.from_numpy(np.ascontiguousarray(np.atleast_3d(x).transpose(2, 0, 1)[None]))  # noqa: E731
     out, aim, w = as_batch(current), as_batch(target), as_batch(weight)
+    assert (w == 0).any() and (w > 0).any()            # the check below needs both kinds of pixel
     noise = torch.zeros_like(out)
     noise[w.expand_as(out) == 0] = 1.0                 # errors where the weight is 0 do not count
     assert fusion_loss(out + noise, aim, w) == pytest.approx(float(fusion_loss(out, aim, w)), abs=1e-6)
