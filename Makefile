@@ -8,12 +8,12 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: demo test bench system-deps clean
+.PHONY: demo test bench system-deps gst-python clean
 
 demo: $(VENV)/.installed
 	$(BIN)/nocturne demo --output-dir demo-output
 
-test: $(VENV)/.installed-dev system-deps
+test: system-deps $(VENV)/.installed-dev gst-python
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed system-deps
@@ -30,12 +30,26 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@
 
-# The ffmpeg binary is the benchmark's peer and makes a few test inputs (PyAV itself
-# bundles FFmpeg's libraries, so the product does not need it).
+# GStreamer's Python bindings (live: v4l2/csi sources, serving RTSP, the tests' RTSP camera) build
+# against the system's GObject introspection; PyGObject 3.51+ needs a newer one than Debian 12 has.
+gst-python: $(VENV)/.installed
+	@$(BIN)/python -c "import gi" 2>/dev/null || { \
+	  if pkg-config --exists girepository-1.0 2>/dev/null; then $(BIN)/python -m pip install -q "PyGObject<3.51"; \
+	  else echo "note: GObject introspection not found; GStreamer tests are skipped ($(GST_PACKAGES))"; fi; }
+
+# System packages, installed when root and missing: the ffmpeg binary (the benchmark's peer, a few
+# test inputs; PyAV bundles FFmpeg's libraries for the product), GStreamer with its RTSP server and
+# introspection data (live features and their tests), Chromium (the preview page's test).
+GST_PACKAGES = gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad \
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp gir1.2-gstreamer-1.0 \
+  gir1.2-gst-plugins-base-1.0 gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev libcairo2-dev pkg-config
+SYSTEM_PACKAGES = ffmpeg chromium $(GST_PACKAGES)
+
 system-deps:
-	@command -v ffmpeg >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq ffmpeg >/dev/null; \
-	  else echo "note: ffmpeg binary not found; tests that need it are skipped (sudo apt-get install ffmpeg)"; fi; }
+	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
+	  else echo "note: some of $(SYSTEM_PACKAGES) are missing; tests that need them are skipped"; fi; }
 
 clean:
 	rm -rf $(VENV) demo-output

@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import ClickException
 
 from stream.config import load_config
-from stream.errors import NocturneError, OutputError, UsageError
+from stream.errors import CameraFailedError, NocturneError, OutputError, UsageError
 from stream.progress import FrameProgress, stderr_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
@@ -97,6 +97,74 @@ def enhance(
         summary = job.run(on_frame=bar.advance)
     if not quiet:
         _print_summary(summary)
+
+
+@app.command()
+def live(
+    source: Optional[str] = typer.Argument(None, help="rtsp://…, http(s)://…, v4l2:///dev/videoN, csi://N, "
+                                                      "test://night, or a file; omit with a config's cameras: list."),
+    out: Optional[list[str]] = typer.Option(None, "--out", help="Output URI, repeatable: FILE.mp4, rtsp://host:port/name "
+                                            "(publish), rtsp://@:port/name (serve), hls://DIR, preview://:8080, null://"),
+    duration: Optional[float] = typer.Option(None, min=0.0, help="Stop after this many seconds (default: run until "
+                                                                 "Ctrl-C / SIGTERM, or the source ends)."),
+    config: Optional[Path] = typer.Option(None, "--config", help="YAML config, e.g. configs/security-rtsp.yaml."),
+    name: Optional[str] = typer.Option(None, help="Camera name for logs and metrics (a single SOURCE)."),
+    model: Optional[str] = typer.Option(None, help="fast | quality | none"),
+    strength: Optional[float] = typer.Option(None, help="0 (untouched) … 1 (full)."),
+    denoise: Optional[float] = typer.Option(None, help="Noise vs detail, 0 … 1."),
+    recover_highlights: Optional[bool] = typer.Option(None, "--recover-highlights/--no-recover-highlights"),
+    fps: Optional[float] = typer.Option(None, help="Output rate on the wall clock (default: the source's)."),
+    realtime: Optional[bool] = typer.Option(None, "--realtime/--no-realtime",
+                                            help="Play files and patterns at their own pace (default on)."),
+    on_signal_loss: Optional[str] = typer.Option(None, help="repeat | no_signal: what outputs show while the camera "
+                                                             "is away."),
+    rtsp_transport: Optional[str] = typer.Option(None, help="tcp | udp"),
+    give_up_after: Optional[float] = typer.Option(None, help="Stop retrying a camera after this many seconds without "
+                                                             "frames (default: never)."),
+    segment: Optional[float] = typer.Option(None, help="Recordings: a new file every this many seconds."),
+    metrics: Optional[str] = typer.Option(None, help="HOST:PORT of a Prometheus endpoint, e.g. 127.0.0.1:9108."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only errors."),
+) -> None:
+    """Enhance live cameras: reconnects, bounded latency, record, restream, preview, metrics."""
+    from stream.config import load_live_config
+    from stream.live.service import LiveService
+
+    overrides = {
+        "name": name, "enhance.model": model, "enhance.strength": strength, "enhance.denoise": denoise,
+        "highlights.enabled": recover_highlights, "live.fps": fps, "live.realtime": realtime,
+        "live.on_signal_loss": on_signal_loss, "live.rtsp_transport": rtsp_transport,
+        "live.reconnect.give_up_after_s": give_up_after, "live.segment_s": segment,
+    }
+    settings = load_live_config(config, source=source, outputs=out, overrides=overrides, metrics=metrics)
+
+    def event(camera: str, message: str) -> None:
+        if not quiet:
+            console.print(f"{camera}: {message}", markup=False, highlight=False)
+
+    service = LiveService(settings, event)
+    if not quiet:
+        console.print(f"[dim]backend: {service.choice.describe()}[/dim]")
+        for url in service.preview_urls:
+            console.print(f"preview: {url}", markup=False)
+        if settings.metrics:
+            console.print(f"metrics: http://{settings.metrics}/metrics", markup=False)
+    with _stop_on_signals(service):
+        summaries = service.run(duration)
+    failed = [s for s in summaries if s.error]
+    for summary in summaries:
+        if not quiet or summary.error:
+            console.print(live_summary_line(summary), markup=False, highlight=False)
+    if failed:
+        raise CameraFailedError(f"{failed[0].name}: {failed[0].error}")
+
+
+def live_summary_line(summary) -> str:
+    """One line per camera: frames, what was repeated or dropped, reconnects, latency percentiles."""
+    median, p95 = summary.latency_percentile(50), summary.latency_percentile(95)
+    latency = f", latency median {1000 * median:.0f} ms, p95 {1000 * p95:.0f} ms" if median is not None else ""
+    return (f"{summary.name}: {summary.frames_in} frames in, {summary.frames_out} out ({summary.repeated} repeated, "
+            f"{summary.no_signal} no-signal), {summary.dropped} dropped, {summary.late} late ticks, "
+            f"{summary.reconnects} reconnect attempts{latency}")
 
 
 @app.command()

@@ -56,32 +56,139 @@ class RuntimeSection(_Strict):
     threads: int = Field(1, ge=1, le=256, description="intra-op threads of the model runtime")
 
 
-class OfflineConfig(_Strict):
-    """Settings of ``nocturne enhance``."""
+class ModelSettings(_Strict):
+    """What decides how pixels change: the sections ``pipeline.make_enhancer`` reads."""
 
     enhance: EnhanceSection = EnhanceSection()
     highlights: HighlightsSection = HighlightsSection()
-    encode: EncodeSection = EncodeSection()
     runtime: RuntimeSection = RuntimeSection()
+
+
+class OfflineConfig(ModelSettings):
+    """Settings of ``nocturne enhance``."""
+
+    encode: EncodeSection = EncodeSection()
     fps: float | None = Field(None, gt=0, le=1000, allow_inf_nan=False)
     queue_size: int = Field(8, ge=1, le=256)
 
 
+class ReconnectSection(_Strict):
+    """Capped exponential backoff between attempts to reach a camera (or an RTSP server we publish to)."""
+
+    initial_s: float = Field(0.25, gt=0.0, le=60.0, description="first wait after a failure")
+    max_s: float = Field(1.0, gt=0.0, le=300.0, description="cap of the doubling waits")
+    give_up_after_s: float | None = Field(
+        None, gt=0.0, description="stop trying after this long without a frame (null: never)")
+
+
+class LiveSection(_Strict):
+    """Live policy of one camera (``nocturne live``)."""
+
+    fps: float | None = Field(None, gt=0, le=240, allow_inf_nan=False,
+                              description="output rate on the wall clock; null: the source's nominal rate (25 if unknown)")
+    on_signal_loss: Literal["repeat", "no_signal"] = Field(
+        "no_signal", description="what outputs show while the camera is away: its last frame, or a 'no signal' frame")
+    signal_loss_after_s: float = Field(1.0, ge=0.0, le=60.0,
+                                       description="the last frame is repeated this long before the loss is shown")
+    rtsp_transport: Literal["tcp", "udp"] = "tcp"
+    timeout_s: float = Field(5.0, gt=0.0, le=120.0, description="opening a source, and the longest silence of a read")
+    realtime: bool = Field(True, description="files and test patterns are played at their own pace")
+    keyint_s: float = Field(1.0, gt=0.0, le=10.0,
+                            description="keyframe interval of live encodes: a crash or a new viewer waits at most this")
+    segment_s: float | None = Field(None, ge=2.0, description="recordings: a new file every this many seconds")
+    queue_size: int = Field(2, ge=1, le=64, description="frames a stage may hold before the oldest is dropped")
+    reconnect: ReconnectSection = ReconnectSection()
+
+
+class CameraConfig(ModelSettings):
+    """One camera of ``nocturne live``: its source, its outputs and its own settings."""
+
+    name: str = Field("cam0", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                      description="label in logs and metrics (never the URL, which may hold credentials)")
+    source: str
+    outputs: list[str] = Field(min_length=1)
+    encode: EncodeSection = EncodeSection()     # recordings of live runs are always fragmented
+    live: LiveSection = LiveSection()
+
+
+class LiveConfig(_Strict):
+    """Settings of ``nocturne live``: the cameras, and the process-wide metrics endpoint."""
+
+    cameras: list[CameraConfig] = Field(min_length=1)
+    metrics: str | None = Field(None, pattern=r"^[^:\s]*:\d{1,5}$",
+                                description="HOST:PORT of the Prometheus endpoint (null: none)")
+
+
+# Keys of a live config file that every camera inherits (a camera's own entry wins).
+_CAMERA_DEFAULTS = ("enhance", "highlights", "runtime", "encode", "live")
+_LIVE_ONLY = ("cameras", "live", "metrics")         # what ``nocturne enhance`` ignores in a shared file
+
+
 def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> OfflineConfig:
     """Read ``path`` (optional) and apply dotted ``overrides`` ({"encode.crf": 18}); None values are ignored."""
-    data: dict[str, Any] = {}
-    if path is not None:
-        try:
-            loaded = yaml.safe_load(Path(path).read_text())
-        except FileNotFoundError as error:
-            raise UsageError(f"config file not found: {path}") from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise UsageError(f"config {path}: cannot be read as text ({getattr(error, 'strerror', None) or error})") from error
-        except yaml.YAMLError as error:
-            raise UsageError(f"config {path}: not valid YAML ({_first_line(error)})") from error
-        if loaded is not None and not isinstance(loaded, dict):
-            raise UsageError(f"config {path}: expected a mapping at the top level")
-        data = loaded or {}
+    data = _read_yaml(path) if path is not None else {}
+    for key in _LIVE_ONLY:          # one file may serve both commands (configs/dashcam.yaml does)
+        data.pop(key, None)
+    _apply(data, overrides)
+    return _validate(OfflineConfig, data, f"config {path}" if path else "options")
+
+
+def load_live_config(path: Path | None, source: str | None = None, outputs: list[str] | None = None,
+                     overrides: dict[str, Any] | None = None, metrics: str | None = None) -> LiveConfig:
+    """The cameras of ``nocturne live``: from ``path``'s ``cameras:`` list, or one camera from ``source``.
+
+    Top-level sections of the file are every camera's defaults, a camera's own
+    sections win over them, and command-line ``overrides`` win over both.
+    ``outputs`` given on the command line replace a single camera's.
+    """
+    data = _read_yaml(path) if path is not None else {}
+    where = f"config {path}" if path else "options"
+    cameras = data.pop("cameras", None)
+    if source is not None and cameras:
+        raise UsageError(f"{where}: give a SOURCE or a config with cameras:, not both")
+    if source is not None:
+        cameras = [{"source": source}]
+    if not cameras:
+        raise UsageError("no camera: give a SOURCE, or a config with a cameras: list")
+    if not isinstance(cameras, list) or not all(isinstance(c, dict) for c in cameras):
+        raise UsageError(f"{where}: cameras: expected a list of mappings")
+    defaults = {key: data.pop(key) for key in _CAMERA_DEFAULTS if key in data}
+    merged = []
+    for index, camera in enumerate(cameras):
+        entry = _deep_merge(defaults, camera)
+        entry.setdefault("name", f"cam{index}")
+        if outputs:
+            if len(cameras) > 1:
+                raise UsageError("--out applies to one camera; a config with several names each camera's outputs")
+            entry["outputs"] = list(outputs)
+        _apply(entry, overrides)
+        merged.append(entry)
+    data["cameras"] = merged
+    if metrics is not None:
+        data["metrics"] = metrics
+    config = _validate(LiveConfig, data, where)
+    names = [camera.name for camera in config.cameras]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: camera names must differ (they label logs and metrics): {', '.join(names)}")
+    return config
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(Path(path).read_text())
+    except FileNotFoundError as error:
+        raise UsageError(f"config file not found: {path}") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"config {path}: cannot be read as text ({getattr(error, 'strerror', None) or error})") from error
+    except yaml.YAMLError as error:
+        raise UsageError(f"config {path}: not valid YAML ({_first_line(error)})") from error
+    if loaded is not None and not isinstance(loaded, dict):
+        raise UsageError(f"config {path}: expected a mapping at the top level")
+    return loaded or {}
+
+
+def _apply(data: dict[str, Any], overrides: dict[str, Any] | None) -> None:
+    """Set dotted keys ({"encode.crf": 18}) in ``data``; None values are ignored."""
     for dotted, value in (overrides or {}).items():
         if value is None:
             continue
@@ -90,13 +197,26 @@ def load_config(path: Path | None, overrides: dict[str, Any] | None = None) -> O
         for key in parents:
             node = node.setdefault(key, {})
         node[leaf] = value
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``, mappings merged key by key (copies; neither input changes)."""
+    merged = {key: (dict(value) if isinstance(value, dict) else value) for key, value in base.items()}
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _validate(model: type[_Strict], data: dict[str, Any], where: str):
     try:
-        return OfflineConfig.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        source = f"config {path}" if path else "options"
-        raise UsageError(f"{source}: {where}: {first['msg']}") from error
+        loc = ".".join(str(p) for p in first["loc"])
+        raise UsageError(f"{where}: {loc}: {first['msg']}") from error
 
 
 def _first_line(error: Exception) -> str:

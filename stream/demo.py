@@ -65,13 +65,33 @@ def _person(frame: np.ndarray, t: float) -> None:
     cv2.circle(frame, (x, base - 105), 10, (0.75, 0.55, 0.45), -1)
 
 
+class DarkStreet:
+    """The demo's night scene (a street, a lamp that clips, a person walking), frame by frame.
+
+    ``rgb(i)``: frame ``i`` at ``FPS`` as (HEIGHT, WIDTH, 3) uint8 sR'G'B', with
+    sensor-like noise drawn afresh each call.
+    """
+
+    def __init__(self, seed: int = 7) -> None:
+        self.rng = np.random.default_rng(seed)
+        background = _background(self.rng)
+        self.lamp = _lamp(int(WIDTH * 0.22), int(HEIGHT * 0.25))
+        self.lamp_pole = background.copy()
+        cv2.line(self.lamp_pole, (int(WIDTH * 0.22), int(HEIGHT * 0.25)), (int(WIDTH * 0.22), int(HEIGHT * 0.9)),
+                 (0.2, 0.2, 0.2), 3)
+
+    def rgb(self, i: int) -> np.ndarray:
+        scene = self.lamp_pole.copy()
+        _person(scene, i / FPS)
+        linear = scene ** 2.2 / 20.0 + self.lamp                                # dark ambient, lamp as bright as ever
+        linear += self.rng.normal(0, 1, linear.shape).astype(np.float32) * np.sqrt(0.0004 * linear + 2e-6)
+        srgb = np.clip(linear, 0, 1) ** (1 / 2.2)
+        return np.ascontiguousarray((srgb * 255 + 0.5).astype(np.uint8))
+
+
 def render_dark_clip(path: Path, seconds: float, seed: int = 7) -> None:
     """Write the dark test clip (H.264, 8-bit 4:2:0, BT.709 limited range)."""
-    rng = np.random.default_rng(seed)
-    background = _background(rng)
-    lamp = _lamp(int(WIDTH * 0.22), int(HEIGHT * 0.25))
-    lamp_pole = background.copy()
-    cv2.line(lamp_pole, (int(WIDTH * 0.22), int(HEIGHT * 0.25)), (int(WIDTH * 0.22), int(HEIGHT * 0.9)), (0.2, 0.2, 0.2), 3)
+    street = DarkStreet(seed)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -79,13 +99,7 @@ def render_dark_clip(path: Path, seconds: float, seed: int = 7) -> None:
         stream.codec_context.color_range, stream.codec_context.colorspace = 1, 1
         stream.codec_context.color_primaries, stream.codec_context.color_trc = 1, 1
         for i in range(int(seconds * FPS)):
-            scene = lamp_pole.copy()
-            _person(scene, i / FPS)
-            linear = scene ** 2.2 / 20.0 + lamp                                  # dark ambient, lamp as bright as ever
-            linear += rng.normal(0, 1, linear.shape).astype(np.float32) * np.sqrt(0.0004 * linear + 2e-6)
-            srgb = np.clip(linear, 0, 1) ** (1 / 2.2)
-            rgb = np.ascontiguousarray((srgb * 255 + 0.5).astype(np.uint8))
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+            frame = av.VideoFrame.from_ndarray(street.rgb(i), format="rgb24").reformat(
                 format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG")
             frame.pts, frame.time_base = i, Fraction(1, FPS)
             frame.color_range, frame.colorspace = 1, 1

@@ -27,6 +27,7 @@ import av
 from stream.errors import OutputError, UsageError
 from stream.frame import Frame, SidePacket
 from stream.planes import image_to_frame
+from stream.uri import redact
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,8 @@ class EncoderSettings:
     preset: str = "veryfast"
     pix_fmt: str = "yuv420p"
     fragmented: bool = False
+    gop: int | None = None         # frames between keyframes (None: the encoder's default, 250 for x264)
+    tune: str | None = None        # x264/x265 tune, e.g. "zerolatency" for live: no B-frames, no lookahead
 
     @property
     def bit_depth(self) -> int:
@@ -72,9 +75,17 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike, settings: EncoderSettings, time_base: Fraction,
-                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None) -> None:
+                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None,
+                 container_format: str | None = None, container_options: dict[str, str] | None = None,
+                 display: str | None = None) -> None:
+        """``container_format`` (with its muxer ``container_options``) names a muxer the path's suffix
+        does not (``hls``, ``rtsp`` with a URL as ``path``); ``display`` is the name used in messages
+        (a redacted URL)."""
         self.path = Path(path)
-        self.format = check_output_path(self.path)
+        self._target = str(path)
+        self.display = display or str(self.path)
+        self.format = container_format or check_output_path(self.path)
+        self.container_options = dict(container_options or {})
         if settings.codec not in ENCODERS:
             raise UsageError(f"unknown codec {settings.codec!r}; choose one of {', '.join(ENCODERS)}")
         self.settings = settings
@@ -131,9 +142,10 @@ class FileSink:
     def _open(self, first: Frame) -> None:
         options = {"movflags": FRAGMENTED_MOVFLAGS} if self.settings.fragmented and self.format in ("mp4", "mov") else {}
         try:
-            self._container = av.open(str(self.path), "w", format=self.format, options=options)
+            self._container = av.open(self._target, "w", format=self.format, options={**options, **self.container_options})
         except (av.error.FFmpegError, OSError) as error:
-            raise OutputError(f"cannot write {self.path}: {getattr(error, 'strerror', None) or error}") from error
+            reason = redact(str(getattr(error, "strerror", None) or error))
+            raise OutputError(f"cannot write {self.display}: {reason}") from error
         self._video = self._add_video_stream(first)
         for stream in self.side_streams:
             if stream.type != "data" and _muxable(self.format, stream):
@@ -151,6 +163,14 @@ class FileSink:
         for packet in self._pending:
             self._mux_side(packet)
         self._pending.clear()
+        if self.format == "rtsp":
+            # Connect now (the header is the ANNOUNCE): a refused server is seen at the first frame,
+            # not a few frames later when the encoder's first packet comes out.
+            try:
+                self._container.start_encoding()
+            except (av.error.FFmpegError, OSError) as error:
+                reason = redact(str(getattr(error, "strerror", None) or error))
+                raise OutputError(f"cannot publish to {self.display}: {reason}") from error
 
     def _add_video_stream(self, first: Frame):
         encoder = ENCODERS[self.settings.codec]
@@ -165,7 +185,10 @@ class FileSink:
         ctx.color_primaries = first.tags.color_primaries
         ctx.color_trc = first.tags.color_trc
         ctx.thread_type = "AUTO"
-        ctx.options = {"crf": str(self.settings.crf), "preset": self.settings.preset}
+        ctx.options = {"crf": str(self.settings.crf), "preset": self.settings.preset,
+                       **({"tune": self.settings.tune} if self.settings.tune else {})}
+        if self.settings.gop:
+            ctx.gop_size = self.settings.gop
         if encoder == "libx265":
             ctx.options = {**ctx.options, "x265-params": "log-level=error"}
             if self.format in ("mp4", "mov"):

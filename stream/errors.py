@@ -59,3 +59,9 @@ class InterruptedRun(NocturneError):
         super().__init__(message)
         if signal_number is not None:
             self.exit_code = 128 + signal_number
+
+
+class CameraFailedError(NocturneError, ConnectionError):
+    """A live camera could not be reached (or stopped delivering) and was given up; the others ran on."""
+
+    exit_code = 3

@@ -39,6 +39,8 @@ class Frame:
         tags: colour tags to carry to the output.
         rotation: display rotation in degrees (counter-clockwise, as FFmpeg's display matrix).
         duration: duration in ``time_base`` units when known.
+        arrival_s: live sources: ``time.monotonic()`` when the frame was decoded (latency is measured from it).
+        decode_s: live sources: seconds spent decoding it (and converting its planes).
     """
 
     image: YuvImage
@@ -49,6 +51,8 @@ class Frame:
     tags: ColourTags = ColourTags()
     rotation: int = 0
     duration: int | None = None
+    arrival_s: float | None = None
+    decode_s: float = 0.0
 
     @property
     def time(self) -> Fraction:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 _END = object()
+END = _END           # what ``BoundedQueue.get`` returns once its abort event is set and nothing is left
 _POLL_S = 0.1
 
 

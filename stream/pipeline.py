@@ -23,7 +23,7 @@ from engines.highlights.network import open_fusion
 from engines.restorer import RestoreEnhancer
 from engines.runtimes import RuntimeChoice, select_runtime
 from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
-from stream.config import HighlightsSection, OfflineConfig
+from stream.config import HighlightsSection, ModelSettings, OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink, check_output_path
 from stream.errors import DecodeError, InputDamagedError, InterruptedRun, NocturneError, OutputError
@@ -52,7 +52,7 @@ class RunSummary:
         return self.frames_out / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
 
-def make_enhancer(config: OfflineConfig, choice: RuntimeChoice | None = None) -> tuple[Enhancer, RuntimeChoice]:
+def make_enhancer(config: ModelSettings, choice: RuntimeChoice | None = None) -> tuple[Enhancer, RuntimeChoice]:
     """Open the configured model on the chosen runtime; one enhancer per stream.
 
     ``fast``: curves (which cannot denoise) then the temporal denoiser;

@@ -71,7 +71,7 @@ def image_to_frame(image: YuvImage, pix_fmt: str, tags: ColourTags) -> av.VideoF
     averaged down to 4:2:0.
     """
     frame = av.VideoFrame(image.width, image.height, pix_fmt)
-    planes = (image.y, _to_420(image.u, image.height, image.width), _to_420(image.v, image.height, image.width))
+    planes = (image.y, to_420(image.u, image.height, image.width), to_420(image.v, image.height, image.width))
     dtype = np.uint8 if image.bit_depth == 8 else np.uint16
     for plane, data in zip(frame.planes, planes):
         _plane_view(plane, dtype)[...] = data
@@ -108,7 +108,7 @@ def _pad_even(planes: list[np.ndarray], width: int, height: int) -> list[np.ndar
     return [y, u, v]
 
 
-def _to_420(chroma: np.ndarray, luma_height: int, luma_width: int) -> np.ndarray:
+def to_420(chroma: np.ndarray, luma_height: int, luma_width: int) -> np.ndarray:
     """Average 4:2:2 or 4:4:4 chroma (even-sized) down to 4:2:0; 4:2:0 passes through."""
     if chroma.shape == (luma_height // 2, luma_width // 2):
         return chroma

@@ -1,0 +1,297 @@
+"""Live outputs: record, publish or serve RTSP, HLS, the preview page, null.
+
+An output is opened in two steps: ``prepare`` (at start, before any frame:
+paths checked, ports bound, so a mistake fails at once) and the first
+``write`` (the size and rate are known then). Each runs in its own thread
+behind a latest-wins queue (``stream.live.camera``), so a slow or broken output
+never holds the others back. ``close`` is idempotent and finalises files.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Protocol
+
+import av
+
+from engines.image import YuvImage
+from stream.config import EncodeSection, LiveSection
+from stream.encode import EncoderSettings, FileSink, check_output_path
+from stream.errors import OutputError
+from stream.frame import Frame
+from stream.live.sources import Backoff, describe_failure
+from stream.uri import OutputSpec
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutFrame:
+    """What the pacer hands every output at each tick.
+
+    ``frame``: the enhanced picture, ``pts`` = tick index in ``time_base`` 1/fps;
+    ``before``: the picture as the camera gave it (the preview's left side);
+    ``fresh``: False for a repeated frame or a "no signal" frame.
+    """
+
+    frame: Frame
+    before: YuvImage
+    fresh: bool
+
+
+class Output(Protocol):
+    name: str
+
+    def write(self, item: OutFrame) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class OutputContext:
+    """What an output needs from its camera and the process."""
+
+    camera: str
+    encode: EncodeSection
+    live: LiveSection
+    on_event: Callable[[str], None]
+    on_reconnect: Callable[[str], None]
+    servers: "SharedServers"
+    fps: Fraction = Fraction(25)
+
+
+@dataclass
+class SharedServers:
+    """RTSP and preview servers of the process, one per (host, port), shared by cameras."""
+
+    rtsp: dict[tuple[str, int], object] = field(default_factory=dict)
+    previews: dict[tuple[str, int], object] = field(default_factory=dict)
+
+    def rtsp_server(self, host: str, port: int):
+        from stream.live.gst import RtspServer
+
+        if (host, port) not in self.rtsp:
+            self.rtsp[(host, port)] = RtspServer(host, port)
+        return self.rtsp[(host, port)]
+
+    def preview_server(self, host: str, port: int, token: str | None):
+        from stream.live.preview import PreviewServer
+
+        key = (host, port)
+        if key not in self.previews:
+            self.previews[key] = PreviewServer(host, port, token)
+        elif self.previews[key].token != token:
+            raise OutputError(f"preview on {host}:{port}: cameras sharing it must use the same token")
+        return self.previews[key]
+
+    def close(self) -> None:
+        for server in [*self.rtsp.values(), *self.previews.values()]:
+            server.close()
+        self.rtsp.clear()
+        self.previews.clear()
+
+
+def live_encoder_settings(encode: EncodeSection, live: LiveSection, fps: Fraction, fragmented: bool) -> EncoderSettings:
+    """The encode section for live use: a keyframe every ``keyint_s``, zero-latency tuning (no B-frames, no lookahead)."""
+    return EncoderSettings(codec=encode.codec, crf=encode.crf, preset=encode.preset, pix_fmt=encode.pix_fmt,
+                           fragmented=fragmented, gop=max(1, round(live.keyint_s * float(fps))), tune="zerolatency")
+
+
+class FileOutput:
+    """Record to a file: fragmented MP4 (a crash loses at most a keyframe interval), optionally in segments.
+
+    With ``live.segment_s`` the recording is cut every that many seconds into
+    ``NAME-YYYYmmdd-HHMMSS.ext`` (local time of the segment's first frame);
+    each segment starts with a keyframe and its own timestamps.
+    """
+
+    def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
+        self.path = Path(spec.target)
+        check_output_path(self.path)
+        self.name, self.ctx = spec.display, ctx
+        self.segment_s = ctx.live.segment_s
+        self.files: list[Path] = []
+        self._sink: FileSink | None = None
+        self._segment_start_pts = 0
+
+    def write(self, item: OutFrame) -> None:
+        frame = item.frame
+        seconds_in = (frame.pts - self._segment_start_pts) * frame.time_base
+        if self._sink is not None and self.segment_s and seconds_in >= self.segment_s:
+            self._sink.close()
+            self._sink = None
+        if self._sink is None:
+            self._sink = self._open(frame)
+        self._sink.write(Frame(image=frame.image, pts=frame.pts - self._segment_start_pts, time_base=frame.time_base,
+                               index=frame.index, display_size=frame.display_size, tags=frame.tags))
+
+    def _open(self, frame: Frame) -> FileSink:
+        path = self.path
+        if self.segment_s:
+            path = self.path.with_name(f"{self.path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{self.path.suffix}")
+            if path in self.files:       # two segments in one second (tiny segment_s): keep both
+                path = path.with_name(f"{path.stem}-{len(self.files)}{path.suffix}")
+        self._segment_start_pts = frame.pts
+        self.files.append(path)
+        settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=True)
+        return FileSink(path, settings, time_base=frame.time_base, rate=self.ctx.fps)
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+
+class RtspPublishOutput:
+    """Publish to an RTSP server (ANNOUNCE/RECORD, e.g. MediaMTX) with PyAV; reconnects with backoff.
+
+    While the server is away frames are skipped (counted by the caller as not
+    written); the next attempt waits ``reconnect`` backoff.
+    """
+
+    def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
+        self.url, self.name, self.ctx = spec.target, spec.display, ctx
+        self._sink: FileSink | None = None
+        self._backoff = Backoff(ctx.live.reconnect.initial_s, ctx.live.reconnect.max_s)
+        self._retry_at = 0.0
+        self._down_reason = ""
+
+    def write(self, item: OutFrame) -> None:
+        if self._sink is None and time.monotonic() < self._retry_at:
+            return
+        frame = item.frame
+        try:
+            if self._sink is None:
+                settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=False)
+                self._sink = FileSink(self.url, settings, time_base=frame.time_base, rate=self.ctx.fps,
+                                      container_format="rtsp", display=self.name,
+                                      container_options={"rtsp_transport": self.ctx.live.rtsp_transport})
+            self._sink.write(frame)
+            if self._down_reason:
+                self.ctx.on_event(f"{self.name}: publishing again")
+                self._down_reason = ""
+            self._backoff.reset()
+        except (OutputError, av.error.FFmpegError, OSError) as error:
+            self._fail(str(error) if isinstance(error, OutputError) else describe_failure(error, self.ctx.live.timeout_s))
+
+    def _fail(self, reason: str) -> None:
+        self._close_quietly()
+        wait = self._backoff.next()
+        self._retry_at = time.monotonic() + wait
+        self.ctx.on_reconnect(self.name)
+        if reason != self._down_reason:
+            self.ctx.on_event(f"{self.name}: {reason}; retrying every ≤ {self.ctx.live.reconnect.max_s:g} s")
+            self._down_reason = reason
+
+    def _close_quietly(self) -> None:
+        sink, self._sink = self._sink, None
+        if sink is not None:
+            try:
+                sink.close()
+            except (av.error.FFmpegError, OSError):
+                pass       # the server is gone: nothing left to flush to
+
+    def close(self) -> None:
+        self._close_quietly()
+
+
+class HlsOutput:
+    """HLS into a folder: ``index.m3u8`` and ``seg_NNNNN.ts`` segments (the newest few kept)."""
+
+    SEGMENTS_KEPT = 6
+
+    def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
+        self.folder, self.name, self.ctx = Path(spec.target), spec.display, ctx
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise OutputError(f"cannot create {self.folder}: {error.strerror}") from None
+        if not os.access(self.folder, os.W_OK):
+            raise OutputError(f"cannot write into {self.folder}: permission denied")
+        self._sink: FileSink | None = None
+
+    def write(self, item: OutFrame) -> None:
+        if self._sink is None:
+            frame = item.frame
+            seconds = max(1, round(2 * self.ctx.live.keyint_s))
+            settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=False)
+            options = {"hls_time": str(seconds), "hls_list_size": str(self.SEGMENTS_KEPT),
+                       "hls_flags": "delete_segments+independent_segments",
+                       "hls_segment_filename": str(self.folder / "seg_%05d.ts")}
+            self._sink = FileSink(self.folder / "index.m3u8", settings, time_base=frame.time_base, rate=self.ctx.fps,
+                                  container_format="hls", container_options=options, display=self.name)
+        self._sink.write(item.frame)
+
+    def close(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+
+class RtspServeOutput:
+    """Serve the enhanced stream ourselves at ``rtsp://host:port/path`` (GStreamer RTSP server)."""
+
+    def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
+        self.spec, self.ctx = spec, ctx
+        self.name = f"rtsp://{spec.host}:{spec.port}{spec.path}"
+        self.server = ctx.servers.rtsp_server(spec.host, spec.port)
+        self._mount = None
+
+    def write(self, item: OutFrame) -> None:
+        if self._mount is None:
+            image = item.frame.image
+            keyint = max(1, round(self.ctx.live.keyint_s * float(self.ctx.fps)))
+            self._mount = self.server.mount_frames(self.spec.path, image.width, image.height, float(self.ctx.fps),
+                                                   keyint)
+            self.ctx.on_event(f"serving {self.name}")
+        self._mount.push(item.frame.image)
+
+    def close(self) -> None:
+        self._mount = None           # the shared server is closed by its owner
+
+
+class PreviewOutput:
+    """Feed this camera's before/after pictures to the preview page."""
+
+    def __init__(self, spec: OutputSpec, ctx: OutputContext, snapshot: Callable[[], dict]) -> None:
+        token = spec.options.get("token") or None
+        self.server = ctx.servers.preview_server(spec.host, spec.port, token)
+        self.feed = self.server.add_camera(ctx.camera, snapshot)
+        self.name = f"preview http://{spec.host}:{spec.port}/"
+
+    def write(self, item: OutFrame) -> None:
+        self.feed.update(item.before, item.frame.image)
+
+    def close(self) -> None:
+        self.feed.update(None, None)
+
+
+class NullOutput:
+    name = "null://"
+
+    def write(self, item: OutFrame) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def open_output(spec: OutputSpec, ctx: OutputContext, snapshot: Callable[[], dict]) -> Output:
+    """The output for a parsed URI (the one registry of output kinds); binds and checks at once."""
+    if spec.kind == "file":
+        return FileOutput(spec, ctx)
+    if spec.kind == "rtsp-publish":
+        return RtspPublishOutput(spec, ctx)
+    if spec.kind == "rtsp-serve":
+        return RtspServeOutput(spec, ctx)
+    if spec.kind == "hls":
+        return HlsOutput(spec, ctx)
+    if spec.kind == "preview":
+        return PreviewOutput(spec, ctx, snapshot)
+    return NullOutput()

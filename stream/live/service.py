@@ -1,0 +1,82 @@
+"""``nocturne live``: every configured camera in one process, the metrics endpoint, shutdown.
+
+``LiveService(config)`` builds everything (a mistake in any camera's source,
+outputs or settings raises before anything runs), ``run(duration_s)`` starts
+the cameras and returns when the duration is over, ``request_stop()`` was
+called (SIGINT/SIGTERM), or every camera ended (files and patterns end, a
+camera that gave up ends). Outputs are always finalised.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from engines.runtimes import RuntimeChoice, select_runtime
+from stream.config import LiveConfig
+from stream.errors import OutputError
+from stream.live.camera import Camera, CameraSummary
+from stream.live.metrics import LiveMetrics
+from stream.live.outputs import SharedServers
+
+FINALISE_TIMEOUT_S = 15.0          # how long a stop waits for outputs to flush and close
+
+
+class LiveService:
+    def __init__(self, config: LiveConfig, on_event: Callable[[str, str], None],
+                 choice: RuntimeChoice | None = None) -> None:
+        self.config = config
+        self.metrics = LiveMetrics()
+        self.servers = SharedServers()
+        first = config.cameras[0].runtime
+        self.choice = choice or select_runtime(first.backend, first.device, first.threads)
+        self._stop = threading.Event()
+        self.stop_signal: int | None = None
+        self.closing = False            # outputs are being finalised: a second Ctrl-C must not cut them
+        self.cameras: list[Camera] = []
+        try:
+            if config.metrics:
+                host, port = config.metrics.rsplit(":", 1)
+                try:
+                    self.metrics.serve(host or "127.0.0.1", int(port))
+                except OSError as error:
+                    raise OutputError(f"metrics cannot listen on {config.metrics}: {error.strerror}") from None
+            for camera in config.cameras:
+                self.cameras.append(Camera(camera, self.choice, self.metrics.camera(camera.name), self.servers,
+                                           on_event))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def preview_urls(self) -> list[str]:
+        return [server.url for server in self.servers.previews.values()]
+
+    def request_stop(self, signal_number: int | None = None) -> None:
+        """Stop every camera (safe from a signal handler); ``run`` then finalises and returns."""
+        self.stop_signal = signal_number
+        self._stop.set()
+
+    def run(self, duration_s: float | None = None) -> list[CameraSummary]:
+        for camera in self.cameras:
+            camera.start()
+        deadline = None if duration_s is None else time.monotonic() + duration_s
+        try:
+            while not self._stop.is_set() and not all(c.finished for c in self.cameras):
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
+                self._stop.wait(0.1)
+        finally:
+            self.closing = True
+            for camera in self.cameras:
+                camera.stop()
+            end = time.monotonic() + FINALISE_TIMEOUT_S
+            for camera in self.cameras:
+                camera.join(max(0.0, end - time.monotonic()))
+            self.close()
+        return [camera.summary for camera in self.cameras]
+
+    def close(self) -> None:
+        self.servers.close()
+        self.metrics.close()

@@ -1,0 +1,332 @@
+"""Live sources: one connection to a camera (a reader), and the source that reconnects.
+
+A read has four outcomes, kept apart: a frame, the end of the stream (files and
+test patterns only), a typed ``SourceError`` (refused, wrong credentials, wrong
+path, not video, silent for ``timeout_s``), and — for the reconnecting
+``LiveSource`` — giving up after ``reconnect.give_up_after_s`` without a frame.
+
+Readers by kind (the registry is ``open_reader``):
+
+- rtsp/http/HLS, files and ``test://`` patterns: PyAV (FFmpeg's demuxers; lavfi for
+  patterns), with FFmpeg's probing cut to half a second so a camera's return is
+  seen quickly. Files and patterns are paced on the wall clock at their own
+  timestamps (``live.realtime``).
+- ``v4l2://`` and ``csi://``: GStreamer pipelines ending in an appsink
+  (``stream.live.gst``); PyAV's wheels carry no V4L2 demuxer.
+
+Frames leave with a fresh clock: ``pts`` is the arrival time in 1/90000 s since
+the source started and ``arrival_s`` the monotonic clock at decode, because a
+camera's own timestamps restart at every reconnect (and the first RTSP frame
+may have none). The pacer re-times frames for the outputs anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Protocol
+
+import av
+import cv2
+
+from engines.image import YuvImage
+from stream.config import LiveSection
+from stream.errors import NocturneError
+from stream.frame import ColourTags, Frame
+from stream.planes import frame_to_image
+from stream.uri import SourceSpec, parse_rate, parse_size, redact
+
+log = logging.getLogger(__name__)
+LIVE_TIME_BASE = Fraction(1, 90000)
+PROBE_US = "500000"               # FFmpeg probing (analyzeduration / probesize): enough for H.264 with its SDP
+STILL_AWAY_EVERY_S = 30.0         # how often a camera that stays away is mentioned again
+
+# test://PATTERN → lavfi source graphs ({w}, {h}, {fps} filled in); "night" is the demo's street (SceneReader).
+TEST_PATTERNS = {
+    "night": None,
+    "testsrc2": "testsrc2=size={w}x{h}:rate={fps}",
+    "smptebars": "smptehdbars=size={w}x{h}:rate={fps}",
+    "mandelbrot": "mandelbrot=size={w}x{h}:rate={fps}",
+}
+
+
+class SourceError(NocturneError, ConnectionError):
+    """A camera could not be opened or stopped delivering; ``str`` is redacted and one line."""
+
+    exit_code = 3
+
+
+class SourceGaveUp(SourceError):
+    """No frame for ``reconnect.give_up_after_s``: the camera is abandoned."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One picture from a reader, before the live clock is put on it."""
+
+    image: YuvImage
+    display_size: tuple[int, int]
+    tags: ColourTags
+    rotation: int
+    decode_s: float          # time spent demuxing and decoding it
+
+
+class Reader(Protocol):
+    """One connection. ``open`` raises ``SourceError``; ``frames`` ends at end of stream."""
+
+    nominal_fps: float | None
+
+    def open(self) -> None: ...
+
+    def frames(self, stop: threading.Event) -> Iterator[Decoded]: ...
+
+    def close(self) -> None: ...
+
+
+def describe_failure(error: BaseException, timeout_s: float) -> str:
+    """A short, credential-free reason for a failed open or read."""
+    kinds: list[tuple[type, str]] = [
+        (av.error.HTTPUnauthorizedError, "refused: wrong or missing credentials (401)"),
+        (av.error.HTTPForbiddenError, "refused: forbidden (403)"),
+        (av.error.HTTPNotFoundError, "not found (404): wrong path?"),
+        (av.error.ConnectionRefusedError, "connection refused: nothing listens at that address"),
+        (av.error.ExitError, f"no answer within {timeout_s:g} s"),
+        (TimeoutError, f"no answer within {timeout_s:g} s"),
+        (av.error.InvalidDataError, "not a media stream (invalid data)"),
+        (av.error.EOFError, "the stream ended"),
+    ]
+    for kind, text in kinds:
+        if isinstance(error, kind):
+            return text
+    if isinstance(error, av.error.OSError) and getattr(error, "errno", None) == 5:
+        return "unreachable or not answering (input/output error; unknown host, network or server down?)"
+    if isinstance(error, SourceError):
+        return str(error)
+    text = getattr(error, "strerror", None) or str(error) or type(error).__name__
+    return redact(str(text).splitlines()[0])
+
+
+class AvReader:
+    """A network stream, file or lavfi pattern read with PyAV."""
+
+    def __init__(self, spec: SourceSpec, live: LiveSection) -> None:
+        self.spec, self.live = spec, live
+        self.nominal_fps: float | None = None
+        self._container = None
+        self._url, self._format, self._options = self._describe(spec, live)
+        self.paced = spec.kind in ("file", "test") and live.realtime
+
+    @staticmethod
+    def _describe(spec: SourceSpec, live: LiveSection) -> tuple[str, str | None, dict[str, str]]:
+        """(what av.open opens, the format to force, the demuxer options)."""
+        fast_probe = {"analyzeduration": PROBE_US, "probesize": PROBE_US, "fflags": "nobuffer"}
+        if spec.kind == "rtsp":
+            return spec.target, None, {**fast_probe, "rtsp_transport": live.rtsp_transport}
+        if spec.kind == "http":
+            return spec.target, None, fast_probe
+        if spec.kind == "test":
+            if spec.target not in TEST_PATTERNS:
+                raise SourceError(f"test://{spec.target}: unknown pattern (known: {', '.join(TEST_PATTERNS)})")
+            width, height = parse_size(spec.options.get("size", "640x360"), spec.display)
+            fps = parse_rate(spec.options.get("fps", "25"), spec.display)
+            graph = TEST_PATTERNS[spec.target].format(w=width, h=height, fps=f"{fps:g}")
+            return graph, "lavfi", {}
+        return spec.target, None, {}
+
+    def open(self) -> None:
+        try:
+            self._container = av.open(self._url, format=self._format, options=self._options,
+                                      timeout=(self.live.timeout_s, self.live.timeout_s), metadata_errors="ignore")
+        except (av.error.FFmpegError, OSError) as error:
+            raise SourceError(describe_failure(error, self.live.timeout_s)) from None
+        videos = self._container.streams.video
+        if not videos:
+            self.close()
+            raise SourceError("holds no video stream")
+        self._video = videos[0]
+        self._video.thread_type = "AUTO"
+        rate = self._video.average_rate or self._video.guessed_rate
+        self.nominal_fps = float(rate) if rate else None
+
+    def frames(self, stop: threading.Event) -> Iterator[Decoded]:
+        video = self._video
+        time_base = video.time_base or Fraction(1, 90000)
+        clock_start: tuple[float, float] | None = None       # (monotonic, media seconds) of the first frame
+        last_media_s = 0.0
+        step = 1.0 / (self.nominal_fps or 25.0)
+        try:
+            for packet in self._container.demux(video):
+                if stop.is_set():
+                    return
+                started = time.perf_counter()      # decode time only: waiting for the network is not ours
+                for av_frame in packet.decode():
+                    # The first RTSP frame may come without pts: continue at the nominal rate.
+                    media_s = float(av_frame.pts * time_base) if av_frame.pts is not None else last_media_s + step
+                    last_media_s = media_s
+                    if self.paced:
+                        clock_start = clock_start or (time.monotonic(), media_s)
+                        wait = clock_start[0] + (media_s - clock_start[1]) - time.monotonic()
+                        if wait > 0 and stop.wait(wait):
+                            return
+                    if self.paced:
+                        started = time.perf_counter()
+                    image, display, tags = frame_to_image(av_frame)
+                    yield Decoded(image, display, tags, int(av_frame.rotation or 0), time.perf_counter() - started)
+                    started = time.perf_counter()
+        except (av.error.FFmpegError, OSError) as error:
+            raise SourceError(describe_failure(error, self.live.timeout_s)) from None
+
+    def close(self) -> None:
+        if self._container is not None:
+            container, self._container = self._container, None
+            container.close()
+
+
+class SceneReader:
+    """``test://night``: the demo's dark street (``stream.demo.DarkStreet``) rendered live, paced at ``fps``."""
+
+    def __init__(self, spec: SourceSpec, live: LiveSection) -> None:
+        self.size = parse_size(spec.options.get("size", "640x360"), spec.display)
+        self.nominal_fps = parse_rate(spec.options.get("fps", "25"), spec.display)
+        self.paced = live.realtime
+
+    def open(self) -> None:
+        from stream.demo import DarkStreet
+
+        self._scene = DarkStreet()
+
+    def frames(self, stop: threading.Event) -> Iterator[Decoded]:
+        from engines.image import image_from_rgb
+
+        start = time.monotonic()
+        index = 0
+        while not stop.is_set():
+            if self.paced:
+                wait = start + index / self.nominal_fps - time.monotonic()
+                if wait > 0 and stop.wait(wait):
+                    return
+            started = time.perf_counter()
+            rgb = self._scene.rgb(round(index * 25 / self.nominal_fps))      # the scene moves at its own 25 fps
+            if rgb.shape[1::-1] != self.size:
+                rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
+            image = image_from_rgb(rgb, matrix="bt709" if self.size[1] >= 720 else "bt601")
+            tags = ColourTags(1, 1 if self.size[1] >= 720 else 5, 2, 2)
+            yield Decoded(image, self.size, tags, 0, time.perf_counter() - started)
+            index += 1
+
+    def close(self) -> None:
+        pass
+
+
+def open_reader(spec: SourceSpec, live: LiveSection) -> Reader:
+    """The reader for a parsed source (the one registry of source kinds)."""
+    if spec.kind == "test" and spec.target == "night":
+        return SceneReader(spec, live)
+    if spec.kind in ("v4l2", "csi"):
+        from stream.live.gst import GstReader, pipeline_for
+
+        return GstReader(pipeline_for(spec), live.timeout_s)
+    return AvReader(spec, live)
+
+
+class Backoff:
+    """Capped exponential waits: initial, 2×, 4× … up to ``maximum``; ``reset`` after a success."""
+
+    def __init__(self, initial_s: float, maximum_s: float) -> None:
+        self.initial_s, self.maximum_s = initial_s, max(initial_s, maximum_s)
+        self._next = initial_s
+
+    def next(self) -> float:
+        wait, self._next = self._next, min(self._next * 2.0, self.maximum_s)
+        return wait
+
+    def reset(self) -> None:
+        self._next = self.initial_s
+
+
+class LiveSource:
+    """A source that keeps coming back: reconnects with backoff until stopped (or it gives up).
+
+    ``frames(stop)`` yields ``Frame`` items with the live clock; it returns at
+    the end of a file or pattern, or when ``stop`` is set, and raises
+    ``SourceGaveUp`` after ``give_up_after_s`` without a frame. ``on_event``
+    receives one-line, credential-free messages (connected, lost, back).
+    """
+
+    def __init__(self, spec: SourceSpec, live: LiveSection, on_event: Callable[[str], None],
+                 on_connected: Callable[[bool], None] = lambda up: None,
+                 on_retry: Callable[[], None] = lambda: None,
+                 reader_factory: Callable[[SourceSpec, LiveSection], Reader] = open_reader) -> None:
+        self.spec, self.live = spec, live
+        self.on_event, self.on_connected, self.on_retry = on_event, on_connected, on_retry
+        self.reader_factory = reader_factory
+        self.nominal_fps: float | None = None
+        self.frames_read = 0
+        self.ended = False           # the stream reached its end (files, patterns)
+
+    def frames(self, stop: threading.Event) -> Iterator[Frame]:
+        backoff = Backoff(self.live.reconnect.initial_s, self.live.reconnect.max_s)
+        clock_zero = time.monotonic()
+        away_since: float | None = clock_zero       # None while frames flow
+        last_reason, last_told = "", 0.0
+        ever_connected = False
+        while not stop.is_set():
+            reader = self.reader_factory(self.spec, self.live)
+            reason = ""
+            try:
+                reader.open()
+                self.nominal_fps = reader.nominal_fps or self.nominal_fps
+                for decoded in reader.frames(stop):
+                    if away_since is not None:
+                        self._announce_back(ever_connected, away_since)
+                        ever_connected, away_since = True, None
+                        backoff.reset()
+                    yield self._frame(decoded, clock_zero)
+                if stop.is_set():
+                    return
+                if self.spec.kind in ("file", "test"):
+                    self.ended = True
+                    self.on_event(f"{self.spec.display}: end of stream")
+                    return
+                reason = "the stream ended"
+            except SourceError as error:
+                reason = str(error)
+            finally:
+                reader.close()
+            if stop.is_set():
+                return
+            now = time.monotonic()
+            if away_since is None:
+                away_since = now
+                self.on_connected(False)
+            give_up = self.live.reconnect.give_up_after_s
+            if give_up is not None and now - away_since >= give_up:
+                raise SourceGaveUp(f"{self.spec.display}: {reason}; gave up after {now - away_since:.0f} s")
+            wait = backoff.next()
+            if reason != last_reason or now - last_told >= STILL_AWAY_EVERY_S:
+                away = f" (away {now - away_since:.0f} s)" if now - away_since >= 1.0 else ""
+                self.on_event(f"{self.spec.display}: {reason}{away}; retrying every ≤ {self.live.reconnect.max_s:g} s")
+                last_reason, last_told = reason, now
+            if stop.wait(wait):
+                return
+            self.on_retry()
+
+    def _announce_back(self, ever_connected: bool, away_since: float) -> None:
+        self.on_connected(True)
+        if ever_connected:
+            self.on_event(f"{self.spec.display}: back after {time.monotonic() - away_since:.1f} s")
+        else:
+            rate = f" at {self.nominal_fps:g} fps" if self.nominal_fps else ""
+            self.on_event(f"{self.spec.display}: connected{rate}")
+
+    def _frame(self, decoded: Decoded, clock_zero: float) -> Frame:
+        arrival = time.monotonic()
+        frame = Frame(image=decoded.image, pts=round((arrival - clock_zero) / LIVE_TIME_BASE), time_base=LIVE_TIME_BASE,
+                      index=self.frames_read, display_size=decoded.display_size, tags=decoded.tags,
+                      rotation=decoded.rotation, arrival_s=arrival, decode_s=decoded.decode_s)
+        self.frames_read += 1
+        return frame

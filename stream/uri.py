@@ -1,0 +1,215 @@
+"""One parser for every source and output a user can name, and redaction of secrets.
+
+Sources (``nocturne live SOURCE``), as jetson-utils' videoSource names them:
+
+    rtsp://[user:pass@]host[:port]/path     a camera (PyAV; TCP unless ``live.rtsp_transport: udp``)
+    http(s)://host/path[.m3u8]              HTTP streams and HLS playlists (PyAV)
+    v4l2:///dev/videoN                      a USB camera (GStreamer ``v4l2src``)
+    csi://N                                 a Jetson CSI camera (GStreamer ``nvarguscamerasrc``)
+    test://PATTERN?size=WxH&fps=N           a synthetic pattern (FFmpeg's lavfi), paced in real time
+    FILE | file://FILE                      a file, played at its own pace with ``--realtime``
+
+Outputs (``--out``):
+
+    FILE.mp4|.mkv|.mov | file://FILE        record (fragmented MP4: a crash loses at most a keyframe interval)
+    rtsp://host:port/name                   publish to an RTSP server (e.g. MediaMTX), ANNOUNCE/RECORD
+    rtsp://@[bind]:port/name                serve RTSP ourselves (GStreamer RTSP server; ``@`` as in
+                                            jetson-utils; bind defaults to 127.0.0.1)
+    hls://FOLDER                            HLS playlist ``FOLDER/index.m3u8`` and its segments
+    preview://[bind]:port[?token=T]         a web page with a live before/after view and the metrics
+    null://                                 discard (for benchmarks)
+
+Options ride in the query string (``test://night?size=640x360&fps=25``); anything
+the parser does not know is a ``UsageError`` naming it. ``redact`` removes
+credentials (``user:pass@``, ``password=``/``token=`` query values) from any
+text that may reach a log, an error message or a metric label.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+from stream.errors import UsageError
+
+_USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
+_SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pass|pwd|token|key|secret|auth)=[^&\s]*")
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+
+# Query options each kind accepts (value parsers live with the consumers).
+_SOURCE_OPTIONS = {
+    "rtsp": set(), "http": set(), "file": set(),
+    "v4l2": {"size", "fps", "format"},
+    "csi": {"size", "fps", "flip"},
+    "test": {"size", "fps"},
+}
+_OUTPUT_OPTIONS = {"file": set(), "rtsp-publish": set(), "rtsp-serve": set(), "hls": set(),
+                   "preview": {"token"}, "null": set()}
+
+
+def redact(text: str) -> str:
+    """``text`` with URL credentials and secret query values replaced by ``***``.
+
+    >>> redact("rtsp://admin:hunter2@10.0.0.5/stream?token=abc&x=1")
+    'rtsp://***@10.0.0.5/stream?token=***&x=1'
+    """
+    text = _USERINFO.sub(r"\1***@", text)
+    return _SECRET_PARAMS.sub(lambda m: f"{m.group(1)}=***", text)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A parsed source.
+
+    Attributes:
+        kind: rtsp | http | v4l2 | csi | test | file.
+        target: what the opener needs: the URL (with credentials, never logged), the
+            device path, the sensor number, the pattern name or the file path.
+        options: query options, validated per kind.
+        display: the URI with credentials redacted, for logs and errors.
+    """
+
+    kind: str
+    target: str
+    options: dict[str, str] = field(default_factory=dict)
+    display: str = ""
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """A parsed output. ``kind``: file | rtsp-publish | rtsp-serve | hls | preview | null.
+
+    ``host``/``port``/``path`` are set for network outputs (``path`` is the RTSP
+    mount, e.g. ``/night``); ``target`` is the file or folder for file and hls,
+    the full URL for rtsp-publish.
+    """
+
+    kind: str
+    target: str = ""
+    host: str = ""
+    port: int = 0
+    path: str = ""
+    options: dict[str, str] = field(default_factory=dict)
+    display: str = ""
+
+
+def parse_source(uri: str) -> SourceSpec:
+    """Parse a source URI (or a plain file path); raises ``UsageError`` naming what is wrong."""
+    uri = uri.strip()
+    display = redact(uri)
+    scheme, rest = _split_scheme(uri)
+    if scheme is None or scheme == "file":
+        path = rest if scheme == "file" else uri
+        return SourceSpec("file", path, {}, display)
+    if scheme in ("rtsp", "rtsps", "rtmp", "srt"):
+        _require_host(uri, display)
+        return SourceSpec("rtsp" if scheme.startswith("rtsp") else "http", uri, {}, display)
+    if scheme in ("http", "https"):
+        _require_host(uri, display)
+        return SourceSpec("http", uri, {}, display)
+    parts = urlsplit(uri)
+    options = _options(parts.query, _SOURCE_OPTIONS.get(scheme, set()), display)
+    if scheme == "v4l2":
+        device = parts.path or parts.netloc
+        if not device.startswith("/dev/"):
+            raise UsageError(f"source {display}: expected v4l2:///dev/videoN")
+        return SourceSpec("v4l2", device, options, display)
+    if scheme == "csi":
+        sensor = parts.netloc or parts.path.strip("/")
+        if not sensor.isdigit():
+            raise UsageError(f"source {display}: expected csi://N with N the sensor number")
+        return SourceSpec("csi", sensor, options, display)
+    if scheme == "test":
+        pattern = parts.netloc or parts.path.strip("/") or "night"
+        return SourceSpec("test", pattern, options, display)
+    raise UsageError(f"source {display}: unknown scheme {scheme}:// (use rtsp, http(s), v4l2, csi, test, "
+                     "file or a path)")
+
+
+def parse_output(uri: str) -> OutputSpec:
+    """Parse an output URI (or a plain file path); raises ``UsageError`` naming what is wrong."""
+    uri = uri.strip()
+    display = redact(uri)
+    scheme, rest = _split_scheme(uri)
+    if scheme is None or scheme == "file":
+        path = rest if scheme == "file" else uri
+        if Path(path).suffix.lower() not in VIDEO_SUFFIXES:
+            raise UsageError(f"output {display}: a recording needs a video file ({', '.join(VIDEO_SUFFIXES)})")
+        return OutputSpec("file", target=path, display=display)
+    if scheme == "null":
+        return OutputSpec("null", display=display)
+    if scheme == "hls":
+        if not rest.strip("/"):
+            raise UsageError(f"output {display}: expected hls://FOLDER")
+        return OutputSpec("hls", target=rest, display=display)
+    parts = urlsplit(uri)
+    if scheme == "rtsp":
+        port = _port(parts, display, default=8554)
+        mount = parts.path if parts.path not in ("", "/") else ""
+        if not mount:
+            raise UsageError(f"output {display}: an RTSP output needs a path, e.g. rtsp://@:8554/night")
+        if "@" in parts.netloc and not parts.username and not parts.password:
+            # rtsp://@[bind]:port/name: we are the server.
+            return OutputSpec("rtsp-serve", host=parts.hostname or "127.0.0.1", port=port, path=mount,
+                              display=display)
+        _require_host(uri, display)
+        return OutputSpec("rtsp-publish", target=uri, host=parts.hostname or "", port=port, path=mount,
+                          display=display)
+    if scheme == "preview":
+        options = _options(parts.query, _OUTPUT_OPTIONS["preview"], display)
+        return OutputSpec("preview", host=parts.hostname or "127.0.0.1", port=_port(parts, display, default=8080),
+                          options=options, display=display)
+    raise UsageError(f"output {display}: unknown scheme {scheme}:// (use a file path, rtsp, hls, preview or null)")
+
+
+def parse_size(text: str, where: str) -> tuple[int, int]:
+    """``"1280x720"`` → (1280, 720); even sizes from 16 to 8192 pixels."""
+    match = re.fullmatch(r"(\d+)[xX](\d+)", text.strip())
+    if not match:
+        raise UsageError(f"{where}: size {text!r} is not WIDTHxHEIGHT")
+    width, height = int(match.group(1)), int(match.group(2))
+    if not (16 <= width <= 8192 and 16 <= height <= 8192) or width % 2 or height % 2:
+        raise UsageError(f"{where}: size {text} must be even and between 16 and 8192 pixels")
+    return width, height
+
+
+def parse_rate(text: str, where: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise UsageError(f"{where}: fps {text!r} is not a number") from None
+    if not 0 < rate <= 240:
+        raise UsageError(f"{where}: fps {text} must be in (0, 240]")
+    return rate
+
+
+def _split_scheme(uri: str) -> tuple[str | None, str]:
+    """(lower-case scheme or None for a plain path, everything after ``scheme://``)."""
+    match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", uri, re.DOTALL)
+    if not match:
+        return None, uri
+    return match.group(1).lower(), match.group(2)
+
+
+def _options(query: str, allowed: set[str], display: str) -> dict[str, str]:
+    options = dict(parse_qsl(query, keep_blank_values=True))
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        known = ", ".join(sorted(allowed)) or "none"
+        raise UsageError(f"{display}: unknown option {unknown[0]!r} (known: {known})")
+    return options
+
+
+def _port(parts, display: str, default: int) -> int:
+    try:
+        port = parts.port
+    except ValueError:
+        raise UsageError(f"{display}: the port is not a number from 1 to 65535") from None
+    return port or default
+
+
+def _require_host(uri: str, display: str) -> None:
+    if not urlsplit(uri).hostname:
+        raise UsageError(f"{display}: no host in the URL")
