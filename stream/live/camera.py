@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import logging
 import math
 import threading
 import time
@@ -29,7 +28,6 @@ import cv2
 import numpy as np
 
 from engines.image import YuvImage, image_from_rgb
-from engines.runtimes import RuntimeChoice
 from engines.temporal import Enhancer
 from stream.config import CameraConfig, LiveSection
 from stream.frame import Frame
@@ -37,10 +35,9 @@ from stream.graph import END, BoundedQueue
 from stream.live.metrics import CameraMetrics
 from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, open_output
 from stream.live.sources import LiveSource, Reader, SourceError, open_reader
-from stream.pipeline import frame_rate, make_enhancer
+from stream.pipeline import frame_rate
 from stream.uri import SourceSpec, parse_output, parse_source
 
-log = logging.getLogger(__name__)
 RESET_AFTER_GAP_S = 1.0          # a longer gap between frames starts the enhancer's temporal state afresh
 LATENCY_SAMPLES = 2000           # recent latencies kept for the summary's percentiles
 _LUMA_STEP = 8                   # quality gauges read every 8th pixel of every 8th row
@@ -141,11 +138,12 @@ class _OutputWorker:
 class Camera:
     """A camera's threads and state. ``start()``, then ``stop()`` (idempotent), ``join()``.
 
-    Construction parses the source and outputs, opens the model, binds servers
-    and checks paths, so every user mistake surfaces before anything runs.
+    Construction parses the source and outputs, binds servers and checks paths,
+    so every user mistake surfaces before anything runs. ``enhancer`` is this
+    camera's own (``pipeline.make_enhancer``): its state is the camera's.
     """
 
-    def __init__(self, config: CameraConfig, choice: RuntimeChoice, metrics: CameraMetrics,
+    def __init__(self, config: CameraConfig, enhancer: Enhancer, metrics: CameraMetrics,
                  servers: SharedServers, on_event: Callable[[str, str], None],
                  reader_factory: Callable[[SourceSpec, LiveSection], Reader] = open_reader,
                  extra_outputs: tuple[Output, ...] = ()) -> None:
@@ -157,8 +155,7 @@ class Camera:
         self.output_specs = [parse_output(uri) for uri in config.outputs]
         self._event = lambda message: on_event(self.name, message)
         self.summary = CameraSummary(self.name)
-        self.enhancer: Enhancer
-        self.enhancer, _ = make_enhancer(config, choice)
+        self.enhancer = enhancer
         self.out_bits = 10 if config.encode.pix_fmt.endswith("10le") else 8
         self.context = OutputContext(config.name, config.encode, config.live, self._event,
                                      on_reconnect=lambda target: metrics.reconnect(target), servers=servers)

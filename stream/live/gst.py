@@ -13,7 +13,6 @@ Pictures cross as I420 (8-bit 4:2:0, limited range): what ``videoconvert``,
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +27,6 @@ from stream.live.sources import Decoded, SourceError
 from stream.planes import matrix_for, to_420
 from stream.uri import SourceSpec, parse_rate, parse_size
 
-log = logging.getLogger(__name__)
 _PULL_NS = 200_000_000            # appsink polls (0.2 s) so a stop request is seen quickly
 APT_PACKAGES = ("gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly "
                 "gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev")
@@ -80,9 +78,10 @@ def pipeline_for(spec: SourceSpec) -> str:
 
 
 def _fraction(rate: float) -> str:
-    from fractions import Fraction
+    """GStreamer's n/d for a rate; 29.97 and kin are the NTSC rates (30000/1001), as users mean them."""
+    from stream.pipeline import frame_rate
 
-    value = Fraction(rate).limit_denominator(1001)
+    value = frame_rate(rate)
     return f"{value.numerator}/{value.denominator}"
 
 

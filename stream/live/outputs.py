@@ -9,7 +9,6 @@ never holds the others back. ``close`` is idempotent and finalises files.
 
 from __future__ import annotations
 
-import logging
 import os
 import time
 from collections.abc import Callable
@@ -28,7 +27,6 @@ from stream.frame import Frame
 from stream.live.sources import Backoff, describe_failure
 from stream.uri import OutputSpec
 
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

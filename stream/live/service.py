@@ -19,6 +19,7 @@ from stream.errors import OutputError
 from stream.live.camera import Camera, CameraSummary
 from stream.live.metrics import LiveMetrics
 from stream.live.outputs import SharedServers
+from stream.pipeline import make_enhancer
 
 FINALISE_TIMEOUT_S = 15.0          # how long a stop waits for outputs to flush and close
 
@@ -42,8 +43,11 @@ class LiveService:
                     self.metrics.serve(host or "127.0.0.1", int(port))
                 except OSError as error:
                     raise OutputError(f"metrics cannot listen on {config.metrics}: {error.strerror}") from None
-            for camera in config.cameras:
-                self.cameras.append(Camera(camera, self.choice, self.metrics.camera(camera.name), self.servers,
+            # Every model is opened before any camera touches GStreamer: exporting a model to ONNX (first
+            # use, empty cache) after GStreamer's libraries were loaded aborted the process here.
+            enhancers = [make_enhancer(camera, self.choice)[0] for camera in config.cameras]
+            for camera, enhancer in zip(config.cameras, enhancers):
+                self.cameras.append(Camera(camera, enhancer, self.metrics.camera(camera.name), self.servers,
                                            on_event))
         except BaseException:
             self.close()

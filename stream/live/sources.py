@@ -22,7 +22,6 @@ may have none). The pacer re-times frames for the outputs anyway.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,7 +39,6 @@ from stream.frame import ColourTags, Frame
 from stream.planes import frame_to_image
 from stream.uri import SourceSpec, parse_rate, parse_size, redact
 
-log = logging.getLogger(__name__)
 LIVE_TIME_BASE = Fraction(1, 90000)
 PROBE_US = "500000"               # FFmpeg probing (analyzeduration / probesize): enough for H.264 with its SDP
 STILL_AWAY_EVERY_S = 30.0         # how often a camera that stays away is mentioned again

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import numpy as np
@@ -16,6 +15,7 @@ from stream.live.camera import Camera, no_signal_picture
 from stream.live.metrics import LiveMetrics
 from stream.live.outputs import SharedServers
 from stream.live.sources import Decoded, SourceError
+from stream.pipeline import make_enhancer
 
 FPS = 20
 
@@ -84,7 +84,8 @@ def make_camera(outputs, reader, **live) -> tuple[Camera, list[str]]:
         "enhance.model": "none", "live.fps": FPS, "live.reconnect.initial_s": 0.02, "live.reconnect.max_s": 0.05,
         **{f"live.{k}": v for k, v in live.items()}})
     events: list[str] = []
-    camera = Camera(config.cameras[0], select_runtime("auto", "cpu", 1), LiveMetrics().camera("cam0"),
+    enhancer, _ = make_enhancer(config.cameras[0], select_runtime("auto", "cpu", 1))
+    camera = Camera(config.cameras[0], enhancer, LiveMetrics().camera("cam0"),
                     SharedServers(), lambda name, message: events.append(message), reader_factory=reader.factory,
                     extra_outputs=tuple(outputs))
     return camera, events

@@ -109,3 +109,33 @@ def test_sigterm_finalises_the_recording_and_metrics_answer(tmp_path):
     with av.open(str(out)) as container:
         assert sum(1 for _ in container.decode(video=0)) >= 15
     assert "porch:" in stderr and "Traceback" not in stderr
+
+
+def test_hls_out_and_back_in(cli, tmp_path):
+    """nocturne writes HLS; a second nocturne reads that playlist over HTTP (the http(s)/HLS source)."""
+    result = cli("live", "test://night?size=160x90&fps=15", "--out", f"hls://{tmp_path / 'hls'}", "--duration", "5",
+                 "--model", "none")
+    assert result.code == 0, result.stderr
+    playlist = (tmp_path / "hls" / "index.m3u8").read_text()
+    assert playlist.count(".ts") >= 2
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "hls")))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        back = cli("live", f"http://127.0.0.1:{server.server_address[1]}/index.m3u8", "--out", tmp_path / "back.mp4",
+                   "--model", "none", "--duration", "4", "--give-up-after", "3")
+    finally:
+        server.shutdown()
+    with av.open(str(tmp_path / "back.mp4")) as container:
+        assert sum(1 for _ in container.decode(video=0)) >= 10, back.stderr
+
+
+def test_recordings_are_cut_into_segments(cli, tmp_path):
+    result = cli("live", "test://night?size=160x90&fps=15", "--out", tmp_path / "cam.mp4", "--segment", "2",
+                 "--duration", "5.5", "--model", "none")
+    assert result.code == 0, result.stderr
+    segments = sorted(tmp_path.glob("cam-*.mp4"))
+    assert len(segments) >= 2
+    for segment in segments:
+        with av.open(str(segment)) as container:
+            frames = [f.pts for f in container.decode(video=0)]
+            assert frames and frames[0] == 0                     # each segment starts its own clock
