@@ -34,7 +34,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 # against the system's GObject introspection; PyGObject 3.51+ needs a newer one than Debian 12 has.
 gst-python: $(VENV)/.installed
 	@$(BIN)/python -c "import gi" 2>/dev/null || { \
-	  if pkg-config --exists girepository-1.0 2>/dev/null; then $(BIN)/python -m pip install -q "PyGObject<3.51"; \
+	  if pkg-config --exists gobject-introspection-1.0 2>/dev/null; then $(BIN)/python -m pip install -q "PyGObject<3.51"; \
 	  else echo "note: GObject introspection not found; GStreamer tests are skipped ($(GST_PACKAGES))"; fi; }
 
 # System packages, installed when root and missing: the ffmpeg binary (the benchmark's peer, a few
