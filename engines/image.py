@@ -8,7 +8,7 @@ code values: bit depth, range and matrix.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -133,3 +133,14 @@ def image_to_rgb_float(image: YuvImage, channels_first: bool = False) -> np.ndar
 def image_to_rgb(image: YuvImage) -> np.ndarray:
     """``YuvImage`` (any depth, range, subsampling) → uint8 R'G'B' (H, W, 3); chroma upsampled bilinearly."""
     return np.clip(np.rint(image_to_rgb_float(image) * 255.0), 0, 255).astype(np.uint8)
+
+
+def resize_image(image: YuvImage, size: tuple[int, int]) -> YuvImage:
+    """The picture at ``size`` (width, height), every plane by area averaging; chroma keeps its subsampling."""
+    if (image.width, image.height) == size:
+        return image
+    width, height = size
+    chroma = (max(1, width * image.u.shape[1] // image.width), max(1, height * image.u.shape[0] // image.height))
+    return replace(image, y=cv2.resize(image.y, size, interpolation=cv2.INTER_AREA),
+                   u=cv2.resize(image.u, chroma, interpolation=cv2.INTER_AREA),
+                   v=cv2.resize(image.v, chroma, interpolation=cv2.INTER_AREA))

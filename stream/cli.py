@@ -143,7 +143,8 @@ def live(
 
     service = LiveService(settings, event)
     if not quiet:
-        console.print(f"[dim]backend: {service.choice.describe()}[/dim]")
+        for choice in service.choices.values():
+            console.print(f"[dim]backend: {choice.describe()}[/dim]")
         for url in service.preview_urls:
             console.print(f"preview: {url}", markup=False)
         if settings.metrics:

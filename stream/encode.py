@@ -163,14 +163,13 @@ class FileSink:
         for packet in self._pending:
             self._mux_side(packet)
         self._pending.clear()
-        if self.format == "rtsp":
-            # Connect now (the header is the ANNOUNCE): a refused server is seen at the first frame,
-            # not a few frames later when the encoder's first packet comes out.
-            try:
-                self._container.start_encoding()
-            except (av.error.FFmpegError, OSError) as error:
-                reason = redact(str(getattr(error, "strerror", None) or error))
-                raise OutputError(f"cannot publish to {self.display}: {reason}") from error
+        # Write the header now, not at the encoder's first packet (frames later with frame threads): a
+        # muxer that cannot start (a refused RTSP server: its header is the ANNOUNCE) fails at the first frame.
+        try:
+            self._container.start_encoding()
+        except (av.error.FFmpegError, OSError) as error:
+            reason = redact(str(getattr(error, "strerror", None) or error))
+            raise OutputError(f"cannot write {self.display}: {reason}") from error
 
     def _add_video_stream(self, first: Frame):
         encoder = ENCODERS[self.settings.codec]

@@ -46,16 +46,17 @@ class BoundedQueue:
     """A bounded FIFO with a policy for when it is full.
 
     ``block``: the producer waits (offline). ``latest``: the oldest item is
-    dropped to make room (live), counted in ``dropped``. The end marker is
-    never dropped.
+    dropped to make room (live), counted in ``dropped`` and told to ``on_drop``
+    (called in the producer's thread). The end marker is never dropped.
     """
 
-    def __init__(self, maxsize: int, policy: str = "block") -> None:
+    def __init__(self, maxsize: int, policy: str = "block", on_drop: Callable[[], None] | None = None) -> None:
         if policy not in ("block", "latest"):
             raise ValueError(f"unknown queue policy {policy!r}")
         self._queue: queue.Queue = queue.Queue(maxsize)
         self.policy = policy
         self.dropped = 0
+        self.on_drop = on_drop
 
     def put(self, item: Any, abort: threading.Event) -> bool:
         """Put ``item``; False if the graph aborted while waiting (then consumers stop on their own)."""
@@ -64,6 +65,8 @@ class BoundedQueue:
                 try:
                     self._queue.get_nowait()
                     self.dropped += 1
+                    if self.on_drop is not None:
+                        self.on_drop()
                 except queue.Empty:
                     pass
             try:

@@ -75,3 +75,11 @@ class ConstantRateResampler:
 def _slot_start(time: Fraction, fps: Fraction) -> int:
     """First slot whose nearest frame is one starting at ``time`` (round half up)."""
     return math.floor(time * fps + Fraction(1, 2))
+
+
+def frame_rate(fps: float) -> Fraction:
+    """--fps as an exact rate; 23.976/29.97/59.94 mean the NTSC rates n·1000/1001, as users intend."""
+    ntsc = round(fps * 1001 / 1000)
+    if abs(fps - ntsc * 1000 / 1001) < 5e-3 and abs(fps - ntsc) > 5e-3:
+        return Fraction(ntsc * 1000, 1001)
+    return Fraction(fps).limit_denominator(1000)

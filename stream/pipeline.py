@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 
 from engines.enhancer import CurveEnhancer
@@ -30,6 +29,7 @@ from stream.errors import DecodeError, InputDamagedError, InterruptedRun, Noctur
 from stream.frame import Frame
 from stream.graph import Graph
 from stream.images import read_image, write_image
+from stream.pacing import frame_rate
 from stream.stages import EnhanceStage, ResampleStage
 
 @dataclass
@@ -88,14 +88,6 @@ def make_highlight_recovery(section: HighlightsSection, choice: RuntimeChoice) -
     """The per-stream recovery stage of ``section``, its fusion network (if asked for) on the chosen runtime."""
     fuse = open_fusion(choice.runtime) if section.fusion == "network" else None
     return HighlightRecovery(capacity=section.buffer, full_frames=section.full_frames, fuse=fuse)
-
-
-def frame_rate(fps: float) -> Fraction:
-    """--fps as an exact rate; 23.976/29.97/59.94 mean the NTSC rates n·1000/1001, as users intend."""
-    ntsc = round(fps * 1001 / 1000)
-    if abs(fps - ntsc * 1000 / 1001) < 5e-3 and abs(fps - ntsc) > 5e-3:
-        return Fraction(ntsc * 1000, 1001)
-    return Fraction(fps).limit_denominator(1000)
 
 
 def encoder_settings(config: OfflineConfig) -> EncoderSettings:

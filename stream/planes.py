@@ -31,6 +31,12 @@ def colour_tags(frame: av.VideoFrame) -> ColourTags:
                       int(frame.color_primaries), int(frame.color_trc))
 
 
+def rgb_source_tags(height: int) -> ColourTags:
+    """Tags for Y'CbCr made here from R'G'B' (or arriving untagged): limited range, BT.709 from 720 lines up,
+    else BT.601 — what players assume for untagged video of that height."""
+    return ColourTags(1, 1 if height >= 720 else 5, 2, 2)
+
+
 def matrix_for(colorspace: int, height: int) -> str:
     """The matrix to use; unspecified follows players' convention (HD → BT.709, SD → BT.601)."""
     return _MATRIX_BY_COLORSPACE.get(colorspace, "bt709" if height >= 720 else "bt601")
@@ -49,7 +55,7 @@ def frame_to_image(frame: av.VideoFrame) -> tuple[YuvImage, tuple[int, int], Col
         deep = any(c.bits > 8 for c in frame.format.components)
         target = "yuv420p10le" if deep else "yuv420p"
         if frame.format.is_rgb or name.startswith(("gray", "ya", "pal")) or tags.colorspace == 0:
-            colorspace = 1 if frame.height >= 720 else 5
+            colorspace = rgb_source_tags(frame.height).colorspace
             frame = frame.reformat(format=target, dst_colorspace=colorspace, dst_color_range=1)
             tags = ColourTags(1, colorspace, tags.color_primaries, tags.color_trc)
         else:

@@ -36,17 +36,9 @@ from stream.errors import UsageError
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 _SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pass|pwd|token|key|secret|auth)=[^&\s]*")
-VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
-
-# Query options each kind accepts (value parsers live with the consumers).
-_SOURCE_OPTIONS = {
-    "rtsp": set(), "http": set(), "file": set(),
-    "v4l2": {"size", "fps", "format"},
-    "csi": {"size", "fps", "flip"},
-    "test": {"size", "fps"},
-}
-_OUTPUT_OPTIONS = {"file": set(), "rtsp-publish": set(), "rtsp-serve": set(), "hls": set(),
-                   "preview": {"token"}, "null": set()}
+# Query options each source kind accepts (their values are parsed where they are used).
+_SOURCE_OPTIONS = {"v4l2": {"size", "fps", "format"}, "csi": {"size", "fps", "flip"}, "test": {"size", "fps"}}
+_PREVIEW_OPTIONS = {"token"}
 
 
 def redact(text: str) -> str:
@@ -135,8 +127,10 @@ def parse_output(uri: str) -> OutputSpec:
     scheme, rest = _split_scheme(uri)
     if scheme is None or scheme == "file":
         path = rest if scheme == "file" else uri
-        if Path(path).suffix.lower() not in VIDEO_SUFFIXES:
-            raise UsageError(f"output {display}: a recording needs a video file ({', '.join(VIDEO_SUFFIXES)})")
+        from stream.encode import CONTAINER_FORMATS      # here: stream.encode imports this module
+
+        if Path(path).suffix.lower() not in CONTAINER_FORMATS:
+            raise UsageError(f"output {display}: a recording needs a video file ({', '.join(CONTAINER_FORMATS)})")
         return OutputSpec("file", target=path, display=display)
     if scheme == "null":
         return OutputSpec("null", display=display)
@@ -158,7 +152,7 @@ def parse_output(uri: str) -> OutputSpec:
         return OutputSpec("rtsp-publish", target=uri, host=parts.hostname or "", port=port, path=mount,
                           display=display)
     if scheme == "preview":
-        options = _options(parts.query, _OUTPUT_OPTIONS["preview"], display)
+        options = _options(parts.query, _PREVIEW_OPTIONS, display)
         return OutputSpec("preview", host=parts.hostname or "127.0.0.1", port=_port(parts, display, default=8080),
                           options=options, display=display)
     raise UsageError(f"output {display}: unknown scheme {scheme}:// (use a file path, rtsp, hls, preview or null)")

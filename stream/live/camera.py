@@ -21,13 +21,12 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import cv2
 import numpy as np
 
-from engines.image import YuvImage, image_from_rgb
+from engines.image import YuvImage, image_from_rgb, resize_image
 from engines.temporal import Enhancer
 from stream.config import CameraConfig, LiveSection
 from stream.frame import Frame
@@ -35,7 +34,8 @@ from stream.graph import END, BoundedQueue
 from stream.live.metrics import CameraMetrics
 from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, open_output
 from stream.live.sources import LiveSource, Reader, SourceError, open_reader
-from stream.pipeline import frame_rate
+from stream.pacing import frame_rate
+from stream.planes import matrix_for, rgb_source_tags
 from stream.uri import SourceSpec, parse_output, parse_source
 
 RESET_AFTER_GAP_S = 1.0          # a longer gap between frames starts the enhancer's temporal state afresh
@@ -43,21 +43,29 @@ LATENCY_SAMPLES = 2000           # recent latencies kept for the summary's perce
 _LUMA_STEP = 8                   # quality gauges read every 8th pixel of every 8th row
 
 
-@dataclass
 class CameraSummary:
-    """What a camera did, for the final lines and for tests."""
+    """What a camera did, for the final lines and for tests.
 
-    name: str
-    frames_in: int = 0
-    frames_out: int = 0
-    repeated: int = 0
-    no_signal: int = 0
-    dropped: int = 0
-    late: int = 0
-    reconnects: int = 0
-    latencies_s: collections.deque = field(default_factory=lambda: collections.deque(maxlen=LATENCY_SAMPLES))
-    error: str | None = None
-    files: list = field(default_factory=list)
+    The counts are read back from the camera's metrics (one source of truth);
+    the summary itself keeps only what metrics cannot give: recent latencies
+    for exact percentiles, and the error that ended the camera.
+    """
+
+    def __init__(self, name: str, metrics: CameraMetrics) -> None:
+        self.name, self._metrics = name, metrics
+        self.latencies_s: collections.deque = collections.deque(maxlen=LATENCY_SAMPLES)
+        self.error: str | None = None
+
+    frames_in = property(lambda self: self._metrics.count("nocturne_frames_total", kind="in"))
+    frames_out = property(lambda self: self._metrics.count("nocturne_frames_total", kind="out"),
+                          doc="new and repeated frames sent to the outputs (no-signal pictures not included)")
+    repeated = property(lambda self: self._metrics.count("nocturne_frames_total", kind="repeated"))
+    no_signal = property(lambda self: self._metrics.count("nocturne_frames_total", kind="no_signal"))
+    late = property(lambda self: self._metrics.count("nocturne_dropped_frames_total", where="late"),
+                    doc="pacer ticks skipped because the machine fell behind")
+    dropped = property(lambda self: self._metrics.dropped_total(excluding="late"),
+                       doc="frames dropped by the latest-wins queues (source and outputs)")
+    reconnects = property(lambda self: self._metrics.count("nocturne_reconnects_total", target="source"))
 
     def latency_percentile(self, q: float) -> float | None:
         """The q-th percentile (0..100) of recent decode→write latencies, seconds."""
@@ -88,20 +96,14 @@ class _OutputWorker:
     def __init__(self, output: Output, queue_size: int, metrics: CameraMetrics, summary: CameraSummary,
                  on_event: Callable[[str], None]) -> None:
         self.output, self.metrics, self.summary, self.on_event = output, metrics, summary, on_event
-        self.queue = BoundedQueue(queue_size, "latest")
+        self.queue = BoundedQueue(queue_size, "latest", on_drop=lambda: metrics.dropped(f"output:{output.name}"))
         self._abort = threading.Event()
-        self._reported_drops = 0
         self.failed = False
         self.thread = threading.Thread(target=self._run, name=f"output:{output.name}", daemon=True)
 
     def put(self, item: OutFrame) -> None:
         if not self.failed:
             self.queue.put(item, self._abort)
-            new = self.queue.dropped - self._reported_drops
-            if new:
-                self._reported_drops = self.queue.dropped
-                self.metrics.dropped(f"output:{self.output.name}", new)
-                self.summary.dropped += new
 
     def _run(self) -> None:
         try:
@@ -154,7 +156,7 @@ class Camera:
         self.spec = parse_source(config.source)
         self.output_specs = [parse_output(uri) for uri in config.outputs]
         self._event = lambda message: on_event(self.name, message)
-        self.summary = CameraSummary(self.name)
+        self.summary = CameraSummary(self.name, metrics)
         self.enhancer = enhancer
         self.out_bits = 10 if config.encode.pix_fmt.endswith("10le") else 8
         self.context = OutputContext(config.name, config.encode, config.live, self._event,
@@ -162,9 +164,9 @@ class Camera:
         self.outputs = [open_output(spec, self.context, metrics.snapshot) for spec in self.output_specs]
         self.outputs += list(extra_outputs)
         self.source = LiveSource(self.spec, config.live, on_event=self._event, on_connected=metrics.connected,
-                                 on_retry=self._count_retry, reader_factory=reader_factory)
+                                 on_retry=lambda: metrics.reconnect("source"), reader_factory=reader_factory)
         self._stop = threading.Event()
-        self._decoded = BoundedQueue(config.live.queue_size, "latest")
+        self._decoded = BoundedQueue(config.live.queue_size, "latest", on_drop=lambda: metrics.dropped("source"))
         self._newest = _Newest()
         self._halt = threading.Event()          # no more input: the source ended, gave up, or stop() was called
         self._enhance_done = threading.Event()
@@ -196,16 +198,11 @@ class Camera:
     def finished(self) -> bool:
         return not any(t.is_alive() for t in self._threads[1:] + [w.thread for w in self._workers])
 
-    def _count_retry(self) -> None:
-        self.summary.reconnects += 1
-        self.metrics.reconnect("source")
-
     # Threads -----------------------------------------------------------------------------------
 
     def _read(self) -> None:
         try:
             for frame in self.source.frames(self._stop):
-                self.summary.frames_in += 1
                 self.metrics.frame("in")
                 self.metrics.stage("decode", frame.decode_s)
                 self._decoded.put(frame, self._stop)
@@ -220,16 +217,11 @@ class Camera:
 
     def _enhance(self) -> None:
         last_arrival: float | None = None
-        reported = 0
         try:
             while True:
                 frame = self._decoded.get(self._halt)      # drains what is queued, then END
                 if frame is END:
                     break
-                if self._decoded.dropped != reported:
-                    self.metrics.dropped("source", self._decoded.dropped - reported)
-                    self.summary.dropped += self._decoded.dropped - reported
-                    reported = self._decoded.dropped
                 if last_arrival is not None and frame.arrival_s - last_arrival > RESET_AFTER_GAP_S:
                     self.enhancer.reset()
                 last_arrival = frame.arrival_s
@@ -259,23 +251,21 @@ class Camera:
         first = self._wait_first()
         if first is not None:
             try:
-                self._pace_from(*first)
+                self._pace_from(first)
             except Exception as error:  # noqa: BLE001
                 self.summary.error = f"pacer failed: {type(error).__name__}: {error}"
                 self._event(self.summary.error)
         for worker in self._workers:
             worker.finish()
 
-    def _wait_first(self) -> tuple[int, tuple[Frame, YuvImage]] | None:
+    def _wait_first(self) -> tuple[Frame, YuvImage] | None:
+        """The first enhanced pair, or None when the camera ended without one."""
         while True:
-            sequence, item = self._newest.get()
-            if item is not None:
-                return sequence, item
-            if self._enhance_done.wait(0.01):
-                sequence, item = self._newest.get()
-                return (sequence, item) if item is not None else None
+            _, item = self._newest.get()
+            if item is not None or self._enhance_done.wait(0.01):
+                return item if item is not None else self._newest.get()[1]
 
-    def _pace_from(self, sequence: int, item: tuple[Frame, YuvImage]) -> None:
+    def _pace_from(self, item: tuple[Frame, YuvImage]) -> None:
         fps = frame_rate(self.live.fps or self.source.nominal_fps or 25.0)
         self.context.fps = fps
         size = (item[1].width, item[1].height)
@@ -299,10 +289,10 @@ class Camera:
             if not fresh and self.live.on_signal_loss == "no_signal" and now - last_fresh_at > self.live.signal_loss_after_s:
                 no_signal = no_signal or no_signal_picture(size, self.name, self.out_bits)
                 enhanced, kind = no_signal, "no_signal"
-            picture = _fit(enhanced, size)
+            picture = resize_image(enhanced, size)
             out = Frame(image=picture, pts=tick, time_base=time_base, index=tick, display_size=size, tags=frame.tags,
                         arrival_s=frame.arrival_s)
-            item_out = OutFrame(out, _fit(frame.image, size), fresh)
+            item_out = OutFrame(out, resize_image(frame.image, size), fresh)
             for worker in self._workers:
                 worker.put(item_out)
             self._count(kind)
@@ -313,19 +303,17 @@ class Camera:
             if behind > interval:
                 skipped = math.floor(behind / interval)
                 tick += skipped
-                self.summary.late += skipped
                 self.metrics.dropped("late", skipped)
                 due = start + tick * interval
             time.sleep(max(0.0, due - time.monotonic()))
 
     def _count(self, kind: str) -> None:
-        self.metrics.frame("out" if kind != "no_signal" else "no_signal")
+        """out / repeated / no_signal: a repeated frame is also an "out" frame, a no-signal picture is not."""
         if kind == "no_signal":
-            self.summary.no_signal += 1
+            self.metrics.frame("no_signal")
             return
-        self.summary.frames_out += 1
+        self.metrics.frame("out")
         if kind == "repeated":
-            self.summary.repeated += 1
             self.metrics.frame("repeated")
 
 
@@ -334,17 +322,6 @@ def _mean_luma(image: YuvImage) -> float:
     black, white = image.luma_black_white()
     sample = image.y[::_LUMA_STEP, ::_LUMA_STEP].astype(np.float32)
     return float(np.clip((sample.mean() - black) / (white - black), 0.0, 1.0))
-
-
-def _fit(image: YuvImage, size: tuple[int, int]) -> YuvImage:
-    """The picture at ``size`` (outputs keep the first frame's size when a camera changes resolution)."""
-    if (image.width, image.height) == size:
-        return image
-    width, height = size
-    chroma = (width * image.u.shape[1] // image.width, height * image.u.shape[0] // image.height)
-    return dataclasses.replace(image, y=cv2.resize(image.y, size, interpolation=cv2.INTER_AREA),
-                               u=cv2.resize(image.u, chroma, interpolation=cv2.INTER_AREA),
-                               v=cv2.resize(image.v, chroma, interpolation=cv2.INTER_AREA))
 
 
 def no_signal_picture(size: tuple[int, int], camera: str, bits: int = 8) -> YuvImage:
@@ -356,7 +333,7 @@ def no_signal_picture(size: tuple[int, int], camera: str, bits: int = 8) -> YuvI
         (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale * weight, max(1, round(2 * scale)))
         cv2.putText(rgb, text, ((width - w) // 2, int(height * y) + h // 2), cv2.FONT_HERSHEY_SIMPLEX,
                     scale * weight, (220, 220, 220), max(1, round(2 * scale)), cv2.LINE_AA)
-    image = image_from_rgb(rgb, matrix="bt709" if height >= 720 else "bt601")
+    image = image_from_rgb(rgb, matrix=matrix_for(rgb_source_tags(height).colorspace, height))
     if bits > 8:
         image = dataclasses.replace(image, y=image.y.astype(np.uint16) << (bits - 8),
                                     u=image.u.astype(np.uint16) << (bits - 8), v=image.v.astype(np.uint16) << (bits - 8),

@@ -22,9 +22,9 @@ import numpy as np
 
 from engines.image import YuvImage
 from stream.errors import NocturneError
-from stream.frame import ColourTags
 from stream.live.sources import Decoded, SourceError
-from stream.planes import matrix_for, to_420
+from stream.pacing import frame_rate
+from stream.planes import matrix_for, rgb_source_tags, to_420
 from stream.uri import SourceSpec, parse_rate, parse_size
 
 _PULL_NS = 200_000_000            # appsink polls (0.2 s) so a stop request is seen quickly
@@ -79,8 +79,6 @@ def pipeline_for(spec: SourceSpec) -> str:
 
 def _fraction(rate: float) -> str:
     """GStreamer's n/d for a rate; 29.97 and kin are the NTSC rates (30000/1001), as users mean them."""
-    from stream.pipeline import frame_rate
-
     value = frame_rate(rate)
     return f"{value.numerator}/{value.denominator}"
 
@@ -125,10 +123,10 @@ class GstReader:
             info = GstVideo.VideoInfo.new_from_caps(sample.get_caps())
             if self.nominal_fps is None and info.fps_n and info.fps_d:
                 self.nominal_fps = info.fps_n / info.fps_d
-            image = _i420_image(sample.get_buffer(), info, Gst)
+            tags = rgb_source_tags(info.height)          # videoconvert/nvvidconv give untagged limited range
+            image = _i420_image(sample.get_buffer(), info, Gst, matrix_for(tags.colorspace, info.height))
             silent_since = time.monotonic()
-            yield Decoded(image, (info.width, info.height), ColourTags(1, 1 if info.height >= 720 else 5, 2, 2), 0,
-                          time.perf_counter() - started)
+            yield Decoded(image, (info.width, info.height), tags, 0, time.perf_counter() - started)
 
     def _bus_error(self) -> str | None:
         if self._pipeline is None:
@@ -146,7 +144,7 @@ class GstReader:
             pipeline.set_state(require_gst().Gst.State.NULL)
 
 
-def _i420_image(buffer, info, Gst) -> YuvImage:
+def _i420_image(buffer, info, Gst, matrix: str) -> YuvImage:
     """Copy an I420 buffer's planes (strides and offsets from ``info``) into a ``YuvImage``."""
     ok, mapped = buffer.map(Gst.MapFlags.READ)
     if not ok:
@@ -165,7 +163,7 @@ def _i420_image(buffer, info, Gst) -> YuvImage:
     y, u, v = planes
     if y.shape[0] % 2 or y.shape[1] % 2:         # nocturne's planes are even-sized (see stream.planes)
         y = np.pad(y, ((0, y.shape[0] % 2), (0, y.shape[1] % 2)), mode="edge")
-    return YuvImage(y, u, v, 8, False, matrix_for(1 if info.height >= 720 else 5, info.height))
+    return YuvImage(y, u, v, 8, False, matrix)
 
 
 def i420_bytes(image: YuvImage) -> bytes:

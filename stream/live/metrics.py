@@ -77,11 +77,11 @@ class _RateMeter:
 
     window_s: float = 1.0
     count: int = 0
-    start: float = 0.0
+    start: float | None = None
 
     def tick(self, now: float) -> float | None:
         """Count one event; the rate when a window closes, else None."""
-        if self.count == 0 and self.start == 0.0:
+        if self.start is None:
             self.start = now
         self.count += 1
         elapsed = now - self.start
@@ -104,11 +104,10 @@ class CameraMetrics:
 
     def frame(self, kind: str) -> None:
         self.metrics.frames.labels(self.name, kind).inc()
-        direction = {"in": "in", "out": "out"}.get(kind)
-        if direction:
-            rate = self._rates[direction].tick(time.monotonic())
+        if kind in self._rates:                            # "in" and "out" also feed the fps gauges
+            rate = self._rates[kind].tick(time.monotonic())
             if rate is not None:
-                self.metrics.fps.labels(self.name, direction).set(rate)
+                self.metrics.fps.labels(self.name, kind).set(rate)
 
     def stage(self, stage: str, seconds: float) -> None:
         self.metrics.stage_seconds.labels(self.name, stage).observe(seconds)
@@ -140,6 +139,15 @@ class CameraMetrics:
             m.flicker.labels(self.name).set(self._flicker)
         self._previous_luma = (luma_before, luma_after)
 
+    def count(self, family: str, **labels: str) -> int:
+        """A counter's value for this camera, e.g. ``count("nocturne_frames_total", kind="in")``."""
+        return int(self.metrics.value(family, {"camera": self.name, **labels}))
+
+    def dropped_total(self, excluding: str = "") -> int:
+        """Frames dropped anywhere in this camera, but at ``excluding`` (a ``where`` label)."""
+        return int(sum(s.value for s in _samples(self.metrics, "nocturne_dropped_frames_total", self.name)
+                       if s.labels.get("where") != excluding))
+
     def snapshot(self) -> dict[str, float]:
         """Plain numbers for the preview page (read back from the registry: one source of truth)."""
         v, n = self.metrics.value, self.name
@@ -151,7 +159,7 @@ class CameraMetrics:
             "fps_out": v("nocturne_fps", {"camera": n, "direction": "out"}),
             "frames_in": v("nocturne_frames_total", {"camera": n, "kind": "in"}),
             "frames_out": v("nocturne_frames_total", {"camera": n, "kind": "out"}),
-            "dropped": sum(s.value for s in _samples(self.metrics, "nocturne_dropped_frames_total", n)),
+            "dropped": self.dropped_total(),
             "reconnects": v("nocturne_reconnects_total", {"camera": n, "target": "source"}),
             "latency_ms": 1000.0 * latency_sum / latency_count if latency_count else 0.0,
             "luma_before": v("nocturne_mean_luma", {"camera": n, "side": "before"}),

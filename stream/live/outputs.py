@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -126,8 +126,7 @@ class FileOutput:
             self._sink = None
         if self._sink is None:
             self._sink = self._open(frame)
-        self._sink.write(Frame(image=frame.image, pts=frame.pts - self._segment_start_pts, time_base=frame.time_base,
-                               index=frame.index, display_size=frame.display_size, tags=frame.tags))
+        self._sink.write(replace(frame, pts=frame.pts - self._segment_start_pts))
 
     def _open(self, frame: Frame) -> FileSink:
         path = self.path

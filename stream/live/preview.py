@@ -9,7 +9,8 @@ A small HTTP server from the standard library (one thread per viewer):
 
 It binds 127.0.0.1 unless told otherwise. With a token every request must carry
 ``?token=T`` (the page passes it on); anything else is 401. Pictures are
-scaled to at most ``MAX_WIDTH`` and JPEG-encoded per viewer at most
+reduced to at most ``MAX_WIDTH`` (planes first, RGB only at that size),
+JPEG-encoded once however many viewers watch, and sent to each at most
 ``MAX_FPS`` times a second, so watching costs the pipeline little.
 """
 
@@ -28,7 +29,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import cv2
 
-from engines.image import YuvImage, image_to_rgb
+from engines.image import YuvImage, image_to_rgb, resize_image
 from stream.errors import OutputError
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ class CameraFeed:
         self.name, self.snapshot = name, snapshot
         self._condition = threading.Condition()
         self._pictures: tuple[YuvImage | None, YuvImage | None] = (None, None)
+        self._jpegs: dict[tuple[int, bool], bytes] = {}      # (sequence, after) → JPEG, current sequence only
         self.sequence = 0
         self.closed = False
 
@@ -52,22 +54,31 @@ class CameraFeed:
         """A new pair; (None, None) ends the feed (viewers' streams end)."""
         with self._condition:
             self._pictures = (before, after)
+            self._jpegs.clear()
             self.sequence += 1
             self.closed = before is None
             self._condition.notify_all()
 
-    def wait_newer(self, sequence: int, timeout: float) -> tuple[int, YuvImage | None, YuvImage | None]:
+    def wait_newer(self, sequence: int, timeout: float, after: bool) -> tuple[int, bytes | None]:
+        """The sequence number and JPEG of the newest picture of one side once it is newer than ``sequence``
+        (or after ``timeout``); encoded once however many viewers ask."""
         with self._condition:
             self._condition.wait_for(lambda: self.sequence != sequence or self.closed, timeout=timeout)
-            return self.sequence, *self._pictures
+            current, picture = self.sequence, self._pictures[1 if after else 0]
+            if picture is None:
+                return current, None
+            key = (current, after)
+            if key not in self._jpegs:
+                self._jpegs[key] = jpeg(picture)
+            return current, self._jpegs[key]
 
 
 def jpeg(image: YuvImage) -> bytes:
-    """The picture as a JPEG at most ``MAX_WIDTH`` wide."""
+    """The picture as a JPEG at most ``MAX_WIDTH`` wide (planes reduced first: RGB only at preview size)."""
+    if image.width > MAX_WIDTH:
+        height = max(2, 2 * round(image.height * MAX_WIDTH / image.width / 2))
+        image = resize_image(image, (MAX_WIDTH, height))
     rgb = image_to_rgb(image)
-    if rgb.shape[1] > MAX_WIDTH:
-        height = max(2, round(rgb.shape[0] * MAX_WIDTH / rgb.shape[1]))
-        rgb = cv2.resize(rgb, (MAX_WIDTH, height), interpolation=cv2.INTER_AREA)
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
     if not ok:
         raise ValueError("JPEG encoding failed")
@@ -80,6 +91,7 @@ class PreviewServer:
     def __init__(self, host: str, port: int, token: str | None) -> None:
         self.host, self.port, self.token = host, port, token
         self.feeds: dict[str, CameraFeed] = {}
+        self.template = resources.files("stream.live").joinpath("preview.html").read_text()
         handler = type("Handler", (_Handler,), {"preview": self})
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
@@ -147,7 +159,7 @@ class _Handler(BaseHTTPRequestHandler):
         names = list(self.preview.feeds)
         camera = camera if camera in names else (names[0] if names else "")
         token = self.preview.token or ""
-        template = resources.files("stream.live").joinpath("preview.html").read_text()
+        template = self.preview.template
         suffix = f"?token={quote(token)}" if token else ""
         links = " ".join(f'<a href="/?camera={quote(n)}{"&token=" + quote(token) if token else ""}">{html.escape(n)}</a>'
                          for n in names)
@@ -166,11 +178,9 @@ class _Handler(BaseHTTPRequestHandler):
         interval = 1.0 / MAX_FPS
         try:
             while not feed.closed:
-                sequence, before, enhanced = feed.wait_newer(sequence, timeout=1.0)
-                picture = enhanced if after else before
-                if picture is None:
+                sequence, data = feed.wait_newer(sequence, timeout=1.0, after=after)
+                if data is None:
                     continue
-                data = jpeg(picture)
                 self.wfile.write(f"--{_BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n"
                                  .encode() + data + b"\r\n")
                 self.wfile.flush()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from engines.runtimes import RuntimeChoice, select_runtime
-from stream.config import LiveConfig
+from stream.config import LiveConfig, RuntimeSection
 from stream.errors import OutputError
 from stream.live.camera import Camera, CameraSummary
 from stream.live.metrics import LiveMetrics
@@ -25,13 +25,16 @@ FINALISE_TIMEOUT_S = 15.0          # how long a stop waits for outputs to flush 
 
 
 class LiveService:
-    def __init__(self, config: LiveConfig, on_event: Callable[[str, str], None],
-                 choice: RuntimeChoice | None = None) -> None:
+    def __init__(self, config: LiveConfig, on_event: Callable[[str, str], None]) -> None:
         self.config = config
         self.metrics = LiveMetrics()
         self.servers = SharedServers()
-        first = config.cameras[0].runtime
-        self.choice = choice or select_runtime(first.backend, first.device, first.threads)
+        # One runtime per distinct runtime section: cameras may ask for different backends or devices.
+        self.choices: dict[RuntimeSection, RuntimeChoice] = {}
+        for camera in config.cameras:
+            if camera.runtime not in self.choices:
+                section = camera.runtime
+                self.choices[section] = select_runtime(section.backend, section.device, section.threads)
         self._stop = threading.Event()
         self.stop_signal: int | None = None
         self.closing = False            # outputs are being finalised: a second Ctrl-C must not cut them
@@ -45,7 +48,7 @@ class LiveService:
                     raise OutputError(f"metrics cannot listen on {config.metrics}: {error.strerror}") from None
             # Every model is opened before any camera touches GStreamer: exporting a model to ONNX (first
             # use, empty cache) after GStreamer's libraries were loaded aborted the process here.
-            enhancers = [make_enhancer(camera, self.choice)[0] for camera in config.cameras]
+            enhancers = [make_enhancer(camera, self.choices[camera.runtime])[0] for camera in config.cameras]
             for camera, enhancer in zip(config.cameras, enhancers):
                 self.cameras.append(Camera(camera, enhancer, self.metrics.camera(camera.name), self.servers,
                                            on_event))

@@ -36,16 +36,17 @@ from engines.image import YuvImage
 from stream.config import LiveSection
 from stream.errors import NocturneError
 from stream.frame import ColourTags, Frame
-from stream.planes import frame_to_image
+from stream.planes import frame_to_image, matrix_for, rgb_source_tags
 from stream.uri import SourceSpec, parse_rate, parse_size, redact
 
 LIVE_TIME_BASE = Fraction(1, 90000)
 PROBE_US = "500000"               # FFmpeg probing (analyzeduration / probesize): enough for H.264 with its SDP
 STILL_AWAY_EVERY_S = 30.0         # how often a camera that stays away is mentioned again
 
-# test://PATTERN → lavfi source graphs ({w}, {h}, {fps} filled in); "night" is the demo's street (SceneReader).
-TEST_PATTERNS = {
-    "night": None,
+# test://PATTERN: "night" is the demo's street (SceneReader); the others are lavfi source graphs
+# ({w}, {h}, {fps} filled in) read by AvReader.
+SCENE_PATTERN = "night"
+LAVFI_PATTERNS = {
     "testsrc2": "testsrc2=size={w}x{h}:rate={fps}",
     "smptebars": "smptehdbars=size={w}x{h}:rate={fps}",
     "mandelbrot": "mandelbrot=size={w}x{h}:rate={fps}",
@@ -127,11 +128,12 @@ class AvReader:
         if spec.kind == "http":
             return spec.target, None, fast_probe
         if spec.kind == "test":
-            if spec.target not in TEST_PATTERNS:
-                raise SourceError(f"test://{spec.target}: unknown pattern (known: {', '.join(TEST_PATTERNS)})")
+            if spec.target not in LAVFI_PATTERNS:
+                known = ", ".join([SCENE_PATTERN, *LAVFI_PATTERNS])
+                raise SourceError(f"test://{spec.target}: unknown pattern (known: {known})")
             width, height = parse_size(spec.options.get("size", "640x360"), spec.display)
             fps = parse_rate(spec.options.get("fps", "25"), spec.display)
-            graph = TEST_PATTERNS[spec.target].format(w=width, h=height, fps=f"{fps:g}")
+            graph = LAVFI_PATTERNS[spec.target].format(w=width, h=height, fps=f"{fps:g}")
             return graph, "lavfi", {}
         return spec.target, None, {}
 
@@ -160,21 +162,24 @@ class AvReader:
             for packet in self._container.demux(video):
                 if stop.is_set():
                     return
-                started = time.perf_counter()      # decode time only: waiting for the network is not ours
-                for av_frame in packet.decode():
-                    # The first RTSP frame may come without pts: continue at the nominal rate.
-                    media_s = float(av_frame.pts * time_base) if av_frame.pts is not None else last_media_s + step
-                    last_media_s = media_s
+                started = time.perf_counter()      # decode time only: waiting for the network or the pace is not
+                decoded = packet.decode()
+                decode_s = time.perf_counter() - started
+                for av_frame in decoded:
                     if self.paced:
+                        # Timestamps only pace files and patterns (live frames get nocturne's clock); a frame
+                        # without pts (the first of an RTSP stream may have none) continues at the nominal rate.
+                        media_s = float(av_frame.pts * time_base) if av_frame.pts is not None else last_media_s + step
+                        last_media_s = media_s
                         clock_start = clock_start or (time.monotonic(), media_s)
                         wait = clock_start[0] + (media_s - clock_start[1]) - time.monotonic()
                         if wait > 0 and stop.wait(wait):
                             return
-                    if self.paced:
-                        started = time.perf_counter()
+                    converting = time.perf_counter()
                     image, display, tags = frame_to_image(av_frame)
-                    yield Decoded(image, display, tags, int(av_frame.rotation or 0), time.perf_counter() - started)
-                    started = time.perf_counter()
+                    decode_s += time.perf_counter() - converting
+                    yield Decoded(image, display, tags, int(av_frame.rotation or 0), decode_s)
+                    decode_s = 0.0
         except (av.error.FFmpegError, OSError) as error:
             raise SourceError(describe_failure(error, self.live.timeout_s)) from None
 
@@ -191,6 +196,8 @@ class SceneReader:
         self.size = parse_size(spec.options.get("size", "640x360"), spec.display)
         self.nominal_fps = parse_rate(spec.options.get("fps", "25"), spec.display)
         self.paced = live.realtime
+        self.tags = rgb_source_tags(self.size[1])
+        self.matrix = matrix_for(self.tags.colorspace, self.size[1])
 
     def open(self) -> None:
         from stream.demo import DarkStreet
@@ -211,9 +218,8 @@ class SceneReader:
             rgb = self._scene.rgb(round(index * 25 / self.nominal_fps))      # the scene moves at its own 25 fps
             if rgb.shape[1::-1] != self.size:
                 rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
-            image = image_from_rgb(rgb, matrix="bt709" if self.size[1] >= 720 else "bt601")
-            tags = ColourTags(1, 1 if self.size[1] >= 720 else 5, 2, 2)
-            yield Decoded(image, self.size, tags, 0, time.perf_counter() - started)
+            yield Decoded(image_from_rgb(rgb, matrix=self.matrix), self.size, self.tags, 0,
+                          time.perf_counter() - started)
             index += 1
 
     def close(self) -> None:
@@ -222,7 +228,7 @@ class SceneReader:
 
 def open_reader(spec: SourceSpec, live: LiveSection) -> Reader:
     """The reader for a parsed source (the one registry of source kinds)."""
-    if spec.kind == "test" and spec.target == "night":
+    if spec.kind == "test" and spec.target == SCENE_PATTERN:
         return SceneReader(spec, live)
     if spec.kind in ("v4l2", "csi"):
         from stream.live.gst import GstReader, pipeline_for

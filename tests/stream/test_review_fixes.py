@@ -8,7 +8,7 @@ import av
 import numpy as np
 import pytest
 
-from stream.pipeline import frame_rate
+from stream.pacing import frame_rate
 
 
 @pytest.mark.parametrize("typed,exact", [(29.97, Fraction(30000, 1001)), (23.976, Fraction(24000, 1001)),
