@@ -93,7 +93,7 @@ def main() -> None:
             port += 2
     print(f"machine: {platform.processor() or platform.machine()}, {_cores()} cores; fps {args.fps}, "
           f"{args.seconds:g} s per row; latency = decode + decode→served encoder")
-    print("| model | size | fps in | dropped | added latency median | p95 | model time | bound (1 frame + model) |")
+    print("| model | size | frames in per s | dropped | added latency median | p95 | model time | bound (1 frame + model) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['model']} | {r['size']} | {r['in']:.1f} | {r['dropped']} | {1000 * r['median']:.0f} ms | "
