@@ -3,7 +3,7 @@
 Sources (``nocturne live SOURCE``), as jetson-utils' videoSource names them:
 
     rtsp://[user:pass@]host[:port]/path     a camera (PyAV; TCP unless ``live.rtsp_transport: udp``)
-    http(s)://host/path[.m3u8]              HTTP streams and HLS playlists (PyAV)
+    http(s)://host/path[.m3u8]              HTTP streams and HLS playlists (PyAV); rtmp:// and srt:// alike
     v4l2:///dev/videoN                      a USB camera (GStreamer ``v4l2src``)
     csi://N                                 a Jetson CSI camera (GStreamer ``nvarguscamerasrc``)
     test://PATTERN?size=WxH&fps=N           a synthetic pattern (FFmpeg's lavfi), paced in real time
@@ -89,12 +89,9 @@ class OutputSpec:
 
 def parse_source(uri: str) -> SourceSpec:
     """Parse a source URI (or a plain file path); raises ``UsageError`` naming what is wrong."""
-    uri = uri.strip()
-    display = redact(uri)
-    scheme, rest = _split_scheme(uri)
-    if scheme is None or scheme == "file":
-        path = rest if scheme == "file" else uri
-        return SourceSpec("file", path, {}, display)
+    uri, display, scheme, rest = _split(uri)
+    if scheme == "file":
+        return SourceSpec("file", rest, {}, display)
     if scheme in ("rtsp", "rtsps", "rtmp", "srt"):
         _require_host(uri, display)
         return SourceSpec("rtsp" if scheme.startswith("rtsp") else "http", uri, {}, display)
@@ -122,16 +119,13 @@ def parse_source(uri: str) -> SourceSpec:
 
 def parse_output(uri: str) -> OutputSpec:
     """Parse an output URI (or a plain file path); raises ``UsageError`` naming what is wrong."""
-    uri = uri.strip()
-    display = redact(uri)
-    scheme, rest = _split_scheme(uri)
-    if scheme is None or scheme == "file":
-        path = rest if scheme == "file" else uri
+    uri, display, scheme, rest = _split(uri)
+    if scheme == "file":
         from stream.encode import CONTAINER_FORMATS      # here: stream.encode imports this module
 
-        if Path(path).suffix.lower() not in CONTAINER_FORMATS:
+        if Path(rest).suffix.lower() not in CONTAINER_FORMATS:
             raise UsageError(f"output {display}: a recording needs a video file ({', '.join(CONTAINER_FORMATS)})")
-        return OutputSpec("file", target=path, display=display)
+        return OutputSpec("file", target=rest, display=display)
     if scheme == "null":
         return OutputSpec("null", display=display)
     if scheme == "hls":
@@ -179,12 +173,15 @@ def parse_rate(text: str, where: str) -> float:
     return rate
 
 
-def _split_scheme(uri: str) -> tuple[str | None, str]:
-    """(lower-case scheme or None for a plain path, everything after ``scheme://``)."""
+def _split(uri: str) -> tuple[str, str, str, str]:
+    """(stripped URI, its redacted form, lower-case scheme, everything after ``scheme://``).
+
+    A plain path is scheme ``file`` with the path as the rest, like ``file://PATH``.
+    """
+    uri = uri.strip()
     match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", uri, re.DOTALL)
-    if not match:
-        return None, uri
-    return match.group(1).lower(), match.group(2)
+    scheme, rest = (match.group(1).lower(), match.group(2)) if match else ("file", uri)
+    return uri, redact(uri), scheme, rest
 
 
 def _options(query: str, allowed: set[str], display: str) -> dict[str, str]:
