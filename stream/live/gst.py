@@ -91,7 +91,7 @@ class GstReader:
         self.nominal_fps: float | None = None
         self._pipeline = None
 
-    def open(self) -> None:
+    def open(self, known_fps: float | None = None) -> None:
         repo = require_gst()
         Gst = repo.Gst
         try:

@@ -58,7 +58,7 @@ class Camera8x8:
     def factory(self, spec, live):
         return self
 
-    def open(self) -> None:
+    def open(self, known_fps=None) -> None:
         if self._phase() != "frames":
             raise SourceError("connection refused")
 

@@ -28,7 +28,7 @@ class ScriptedReader:
         self.script, self.opened = script, opened
         self.nominal_fps = 10.0
 
-    def open(self) -> None:
+    def open(self, known_fps=None) -> None:
         self.opened.append(time.monotonic())
         step = self.script.pop(0) if self.script else "refused"
         if isinstance(step, str):
