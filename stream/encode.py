@@ -11,6 +11,10 @@ stream's ``timecode`` tag, from which the MP4/MOV muxer writes a fresh track.
 Colour tags and display rotation are carried over. ``close()`` flushes the
 encoder and writes the trailer, so an interrupted run still leaves a playable
 file of the frames done.
+
+Live cameras encode once for several outputs: ``PacketEncoder`` produces
+``EncodedPacket`` items and each ``PacketSink`` muxes them (MP4, RTSP, HLS)
+without encoding again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.codec.context import Flags as CodecFlags
 
+from engines.image import resize_image
 from stream.errors import OutputError, UsageError
 from stream.frame import Frame, SidePacket
 from stream.planes import image_to_frame
@@ -79,17 +85,9 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike, settings: EncoderSettings, time_base: Fraction,
-                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None,
-                 container_format: str | None = None, container_options: dict[str, str] | None = None,
-                 display: str | None = None) -> None:
-        """``container_format`` (with its muxer ``container_options``) names a muxer the path's suffix
-        does not (``hls``, ``rtsp`` with a URL as ``path``); ``display`` is the name used in messages
-        (a redacted URL)."""
+                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None) -> None:
         self.path = Path(path)
-        self._target = str(path)
-        self.display = display or str(self.path)
-        self.format = container_format or check_output_path(self.path)
-        self.container_options = dict(container_options or {})
+        self.format = check_output_path(self.path)
         if settings.codec not in ENCODERS:
             raise UsageError(f"unknown codec {settings.codec!r}; choose one of {', '.join(ENCODERS)}")
         self.settings = settings
@@ -145,12 +143,13 @@ class FileSink:
 
     def _open(self, first: Frame) -> None:
         options = FRAGMENTED_OPTIONS if self.settings.fragmented and self.format in ("mp4", "mov") else {}
-        try:
-            self._container = av.open(self._target, "w", format=self.format, options={**options, **self.container_options})
-        except (av.error.FFmpegError, OSError) as error:
-            reason = redact(str(getattr(error, "strerror", None) or error))
-            raise OutputError(f"cannot write {self.display}: {reason}") from error
-        self._video = self._add_video_stream(first)
+        self._container = open_container(str(self.path), self.format, options, str(self.path))
+        self._size = (first.image.width, first.image.height)
+        self._video = add_video_stream(self._container, self.settings, self.rate, self.time_base, first, self.format)
+        if first.rotation:
+            self._video.set_display_rotation(first.rotation)
+        if self.timecode:
+            self._video.metadata["timecode"] = self.timecode
         for stream in self.side_streams:
             if stream.type != "data" and _muxable(self.format, stream):
                 self._side_map[stream.index] = self._container.add_stream_from_template(stream)
@@ -167,40 +166,9 @@ class FileSink:
         for packet in self._pending:
             self._mux_side(packet)
         self._pending.clear()
-        # Write the header now, not at the encoder's first packet (frames later with frame threads): a
-        # muxer that cannot start (a refused RTSP server: its header is the ANNOUNCE) fails at the first frame.
-        try:
-            self._container.start_encoding()
-        except (av.error.FFmpegError, OSError) as error:
-            reason = redact(str(getattr(error, "strerror", None) or error))
-            raise OutputError(f"cannot write {self.display}: {reason}") from error
-
-    def _add_video_stream(self, first: Frame):
-        encoder = ENCODERS[self.settings.codec]
-        stream = self._container.add_stream(encoder, rate=self.rate)
-        ctx = stream.codec_context
-        ctx.width, ctx.height = self._size = (first.image.width, first.image.height)
-        ctx.pix_fmt = self.settings.pix_fmt
-        ctx.time_base = self.time_base
-        stream.time_base = self.time_base
-        ctx.color_range = first.tags.color_range or (2 if first.image.full_range else 1)
-        ctx.colorspace = first.tags.colorspace
-        ctx.color_primaries = first.tags.color_primaries
-        ctx.color_trc = first.tags.color_trc
-        ctx.thread_type = "AUTO"
-        ctx.options = {"crf": str(self.settings.crf), "preset": self.settings.preset,
-                       **({"tune": self.settings.tune} if self.settings.tune else {})}
-        if self.settings.gop:
-            ctx.gop_size = self.settings.gop
-        if encoder == "libx265":
-            ctx.options = {**ctx.options, "x265-params": "log-level=error"}
-            if self.format in ("mp4", "mov"):
-                ctx.codec_tag = "hvc1"       # what Apple players expect for HEVC in MP4
-        if first.rotation:
-            stream.set_display_rotation(first.rotation)
-        if self.timecode:
-            stream.metadata["timecode"] = self.timecode
-        return stream
+        # Write the header now, not at the encoder's first packet (frames later with frame threads), so a
+        # muxer that cannot start fails at the first frame.
+        start_container(self._container, str(self.path))
 
     def _mux(self, packets) -> None:
         for packet in packets:
@@ -213,6 +181,158 @@ class FileSink:
         packet = item.packet
         packet.stream = out
         self._container.mux(packet)
+
+
+def open_container(target: str, format_name: str, options: dict[str, str], display: str):
+    """``av.open`` for writing; a failure becomes a one-line ``OutputError`` naming ``display`` (redacted)."""
+    try:
+        return av.open(target, "w", format=format_name, options=options)
+    except (av.error.FFmpegError, OSError) as error:
+        raise OutputError(f"cannot write {display}: {_reason(error)}") from error
+
+
+def start_container(container, display: str) -> None:
+    """Write the header (for RTSP: the ANNOUNCE, so a refusing server is seen here)."""
+    try:
+        container.start_encoding()
+    except (av.error.FFmpegError, OSError) as error:
+        raise OutputError(f"cannot write {display}: {_reason(error)}") from error
+
+
+def _reason(error: BaseException) -> str:
+    return redact(str(getattr(error, "strerror", None) or error))
+
+
+def add_video_stream(container, settings: EncoderSettings, rate: Fraction | None, time_base: Fraction, first: Frame,
+                     format_name: str):
+    """An encoding video stream sized and colour-tagged after ``first``, with ``settings``' x264/x265 options."""
+    encoder = ENCODERS[settings.codec]
+    stream = container.add_stream(encoder, rate=rate)
+    ctx = stream.codec_context
+    ctx.width, ctx.height = first.image.width, first.image.height
+    ctx.pix_fmt = settings.pix_fmt
+    ctx.time_base = time_base
+    stream.time_base = time_base
+    ctx.color_range = first.tags.color_range or (2 if first.image.full_range else 1)
+    ctx.colorspace = first.tags.colorspace
+    ctx.color_primaries = first.tags.color_primaries
+    ctx.color_trc = first.tags.color_trc
+    ctx.thread_type = "AUTO"
+    ctx.options = {"crf": str(settings.crf), "preset": settings.preset,
+                   **({"tune": settings.tune} if settings.tune else {})}
+    if settings.gop:
+        ctx.gop_size = settings.gop
+    if encoder == "libx265":
+        ctx.options = {**ctx.options, "x265-params": "log-level=error"}
+    if encoder == "libx265" and format_name in ("mp4", "mov"):
+        ctx.codec_tag = "hvc1"       # what Apple players expect for HEVC in MP4
+    return stream
+
+
+@dataclass(frozen=True)
+class EncodedPacket:
+    """One compressed picture from ``PacketEncoder``: immutable, so one packet can go to several muxers.
+
+    ``pts``/``dts`` are in ``time_base`` units (the frames' own); ``keyframe``
+    marks where a muxer (a new segment, a reconnected server) may start.
+    """
+
+    data: bytes
+    pts: int | None
+    dts: int | None
+    time_base: Fraction
+    keyframe: bool
+
+
+class PacketEncoder:
+    """Encode frames once for several muxers (``PacketSink``), e.g. a live camera's recording, restream and HLS.
+
+    The encoder puts its parameter sets in the stream's extradata (a global
+    header) rather than in the bitstream: MP4 needs them there (avcC/hvcC), the
+    RTSP muxer writes them into its SDP, and FFmpeg's MPEG-TS muxer (HLS)
+    inserts them before every keyframe itself. ``template`` — the stream
+    ``PacketSink`` copies its parameters from — exists from the first frame on.
+    Not thread-safe: one thread encodes.
+    """
+
+    def __init__(self, settings: EncoderSettings, time_base: Fraction, rate: Fraction | None) -> None:
+        if settings.codec not in ENCODERS:
+            raise UsageError(f"unknown codec {settings.codec!r}; choose one of {', '.join(ENCODERS)}")
+        self.settings, self.time_base, self.rate = settings, time_base, rate
+        self.template = None
+        self._holder = None        # a "null" muxer: PyAV streams (the templates) live in containers
+        self.size: tuple[int, int] = (0, 0)
+
+    def encode(self, frame: Frame) -> list[EncodedPacket]:
+        """Packets ready after ``frame`` (none while the encoder buffers; x264 ``zerolatency`` never does)."""
+        if self.template is None:
+            self._open(frame)
+        av_frame = image_to_frame(resize_image(frame.image, self.size), self.settings.pix_fmt, frame.tags)
+        av_frame.pts = frame.pts
+        av_frame.time_base = frame.time_base
+        return self._packets(self.template.encode(av_frame))
+
+    def flush(self) -> list[EncodedPacket]:
+        """The packets the encoder still holds; call once, at the end."""
+        return self._packets(self.template.encode(None)) if self.template is not None else []
+
+    def close(self) -> None:
+        if self._holder is not None:
+            holder, self._holder = self._holder, None
+            holder.close()
+
+    def _open(self, first: Frame) -> None:
+        self._holder = av.open(os.devnull, "w", format="null")
+        self.size = (first.image.width, first.image.height)
+        self.template = add_video_stream(self._holder, self.settings, self.rate, self.time_base, first, "null")
+        self.template.codec_context.flags |= CodecFlags.global_header
+        self._holder.start_encoding()        # opens the encoder: the extradata is there from now on
+
+    def _packets(self, packets) -> list[EncodedPacket]:
+        return [EncodedPacket(bytes(p), p.pts, p.dts, p.time_base or self.time_base, bool(p.is_keyframe))
+                for p in packets]
+
+
+class PacketSink:
+    """Mux ``EncodedPacket`` items of a ``PacketEncoder`` into one container, without encoding.
+
+    ``target`` is a path or URL, ``format_name`` the muxer (``mp4``, ``hls``,
+    ``rtsp`` …) with its ``options``; ``display`` names it in messages (a
+    redacted URL). The header is written at construction, so a target that
+    cannot be written (a refusing RTSP server) fails there, as ``OutputError``.
+    ``write`` shifts timestamps back by ``pts_offset`` (a segment starting at 0).
+    """
+
+    def __init__(self, target: str | os.PathLike, template, format_name: str, options: dict[str, str] | None = None,
+                 display: str | None = None) -> None:
+        self.display = display or str(target)
+        self._container = open_container(str(target), format_name, dict(options or {}), self.display)
+        try:
+            self._stream = self._container.add_stream_from_template(template)
+            if template.codec_context.name == "libx265" and format_name in ("mp4", "mov"):
+                self._stream.codec_context.codec_tag = "hvc1"        # the template's tag is reset on copy
+            start_container(self._container, self.display)
+        except (OutputError, av.error.FFmpegError, ValueError) as error:
+            self._container.close()                                # e.g. the refused RTSP connection
+            if isinstance(error, OutputError):
+                raise
+            raise OutputError(f"cannot write {self.display}: {_reason(error)}") from error
+        self._closed = False
+
+    def write(self, packet: EncodedPacket, pts_offset: int = 0) -> None:
+        out = av.Packet(packet.data)
+        out.pts = None if packet.pts is None else packet.pts - pts_offset
+        out.dts = None if packet.dts is None else packet.dts - pts_offset
+        out.time_base = packet.time_base
+        out.is_keyframe = packet.keyframe
+        out.stream = self._stream
+        self._container.mux(out)
+
+    def close(self) -> None:
+        """Write the trailer. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            self._container.close()
 
 
 def _codec_name(stream) -> str:

@@ -1,7 +1,12 @@
 """One live camera: source → enhance → pacer → outputs, each in its own thread.
 
-    source ──latest(q)──▶ enhance ──newest pair──▶ pacer (wall clock, fps) ──latest(q)──▶ output 1
-    (reconnects)                                     │ repeat / "no signal"   ──latest(q)──▶ output 2 …
+    source ──latest(q)──▶ enhance ──newest pair──▶ pacer (wall clock, fps) ──latest(q)──▶ frame output …
+    (reconnects)                                     │ repeat / "no signal"   ──latest(q)──▶ shared encode
+                                                                                  ──gop(q)──▶ muxing output …
+
+Frame outputs (RTSP serve, preview, null) take pictures; recordings, RTSP
+publish and HLS take the packets of one encode shared by all of them
+(``stream.live.encoded``).
 
 Latency stays bounded because every hand-over keeps only the newest frames:
 the source queue and each output's queue drop their oldest (counted), and the
@@ -31,8 +36,9 @@ from engines.temporal import Enhancer
 from stream.config import CameraConfig, LiveSection
 from stream.frame import Frame
 from stream.graph import END, BoundedQueue
+from stream.live.encoded import GopQueue, SharedEncode
 from stream.live.metrics import CameraMetrics
-from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, open_output
+from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, live_encoder_settings, open_output
 from stream.live.sources import LiveSource, Reader, SourceError, open_reader
 from stream.pacing import frame_rate
 from stream.planes import matrix_for, rgb_source_tags
@@ -41,6 +47,7 @@ from stream.uri import SourceSpec, parse_output, parse_source
 RESET_AFTER_GAP_S = 1.0          # a longer gap between frames starts the enhancer's temporal state afresh
 LATENCY_SAMPLES = 2000           # recent latencies kept for the summary's percentiles
 _LUMA_STEP = 8                   # quality gauges read every 8th pixel of every 8th row
+PACKET_BACKLOG_S = 2.0           # how far a muxing output may fall behind before whole GOPs are dropped
 
 
 class CameraSummary:
@@ -91,17 +98,20 @@ class _Newest:
 
 
 class _OutputWorker:
-    """One output in its own thread behind a latest-wins queue; errors end only this output."""
+    """One output in its own thread behind its queue (latest-wins for pictures, GOP-dropping for packets);
+    errors end only this output. Items have ``latency_from`` (``OutFrame``, ``LivePacket``)."""
 
-    def __init__(self, output: Output, queue_size: int, metrics: CameraMetrics, summary: CameraSummary,
-                 on_event: Callable[[str], None]) -> None:
+    def __init__(self, output: Output, queue: BoundedQueue | GopQueue, metrics: CameraMetrics,
+                 summary: CameraSummary, on_event: Callable[[str], None]) -> None:
         self.output, self.metrics, self.summary, self.on_event = output, metrics, summary, on_event
-        self.queue = BoundedQueue(queue_size, "latest", on_drop=lambda: metrics.dropped(f"output:{output.name}"))
+        self.queue = queue
+        # The shared encode is a step on the way, not a destination: latency is measured where it ends.
+        self.measures_latency = not isinstance(output, SharedEncode)
         self._abort = threading.Event()
         self.failed = False
         self.thread = threading.Thread(target=self._run, name=f"output:{output.name}", daemon=True)
 
-    def put(self, item: OutFrame) -> None:
+    def put(self, item) -> None:
         if not self.failed:
             self.queue.put(item, self._abort)
 
@@ -122,8 +132,8 @@ class _OutputWorker:
                     continue
                 done = time.perf_counter()
                 self.metrics.stage(f"output:{self.output.name}", done - started)
-                if item.fresh and item.frame.arrival_s is not None:
-                    latency = time.monotonic() - item.frame.arrival_s
+                if self.measures_latency and item.latency_from is not None:
+                    latency = time.monotonic() - item.latency_from
                     self.metrics.latency(self.output.name, latency)
                     self.summary.latencies_s.append(latency)
         finally:
@@ -163,6 +173,12 @@ class Camera:
                                      on_reconnect=lambda target: metrics.reconnect(target), servers=servers)
         self.outputs = [open_output(spec, self.context, metrics.snapshot) for spec in self.output_specs]
         self.outputs += list(extra_outputs)
+        muxing = [o for o in self.outputs if getattr(o, "encoded", False)]
+        self._packet_workers = [self._worker(o, GopQueue(PACKET_BACKLOG_S, self._drop_counter(o))) for o in muxing]
+        frame_outputs: list[Output] = [o for o in self.outputs if o not in muxing]
+        if muxing:
+            frame_outputs.append(SharedEncode(
+                lambda: live_encoder_settings(config.encode, config.live, self.context.fps), self._packet_workers))
         self.source = LiveSource(self.spec, config.live, on_event=self._event, on_connected=metrics.connected,
                                  on_retry=lambda: metrics.reconnect("source"), reader_factory=reader_factory)
         self._stop = threading.Event()
@@ -173,13 +189,24 @@ class Camera:
         self._threads = [threading.Thread(target=self._read, name=f"{self.name}:source", daemon=True),
                          threading.Thread(target=self._enhance, name=f"{self.name}:enhance", daemon=True),
                          threading.Thread(target=self._pace, name=f"{self.name}:pacer", daemon=True)]
-        self._workers = [_OutputWorker(o, config.live.queue_size, metrics, self.summary, self._event)
-                         for o in self.outputs]
+        self._workers = [self._worker(o, BoundedQueue(config.live.queue_size, "latest", self._drop_counter(o)))
+                         for o in frame_outputs]
+
+    def _worker(self, output: Output, queue: BoundedQueue | GopQueue) -> _OutputWorker:
+        return _OutputWorker(output, queue, self.metrics, self.summary, self._event)
+
+    def _drop_counter(self, output: Output) -> Callable[[], None]:
+        return lambda: self.metrics.dropped(f"output:{output.name}")
+
+    @property
+    def _all_threads(self) -> list[threading.Thread]:
+        """What must end for the camera to have finished: all but the source, and every output."""
+        return self._threads[1:] + [w.thread for w in self._workers + self._packet_workers]
 
     # Lifecycle ---------------------------------------------------------------------------------
 
     def start(self) -> None:
-        for thread in self._threads + [w.thread for w in self._workers]:
+        for thread in self._threads[:1] + self._all_threads:
             thread.start()
 
     def stop(self) -> None:
@@ -190,13 +217,13 @@ class Camera:
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the pacer and the outputs; True when everything has finished."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        for thread in self._threads[1:] + [w.thread for w in self._workers]:
+        for thread in self._all_threads:
             thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
         return self.finished
 
     @property
     def finished(self) -> bool:
-        return not any(t.is_alive() for t in self._threads[1:] + [w.thread for w in self._workers])
+        return not any(t.is_alive() for t in self._all_threads)
 
     # Threads -----------------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 """Live outputs: record, publish or serve RTSP, HLS, the preview page, null.
 
-An output is opened in two steps: ``prepare`` (at start, before any frame:
+An output is opened in two steps: construction (at start, before any frame:
 paths checked, ports bound, so a mistake fails at once) and the first
 ``write`` (the size and rate are known then). Each runs in its own thread
-behind a latest-wins queue (``stream.live.camera``), so a slow or broken output
+behind its own queue (``stream.live.camera``), so a slow or broken output
 never holds the others back. ``close`` is idempotent and finalises files.
+
+Two kinds: frame outputs take the paced pictures (``OutFrame``: RTSP serve,
+which encodes in GStreamer for its viewers, the preview, null); muxing outputs
+(``encoded = True``: recordings, RTSP publish, HLS) take the packets of the
+camera's one shared encode (``stream.live.encoded``).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
@@ -21,9 +26,10 @@ import av
 
 from engines.image import YuvImage
 from stream.config import EncodeSection, LiveSection
-from stream.encode import EncoderSettings, FileSink, check_output_path
+from stream.encode import FRAGMENTED_OPTIONS, EncoderSettings, PacketSink, check_output_path
 from stream.errors import OutputError
 from stream.frame import Frame
+from stream.live.encoded import LivePacket
 from stream.live.sources import Backoff, describe_failure
 from stream.uri import OutputSpec
 
@@ -41,6 +47,11 @@ class OutFrame:
     frame: Frame
     before: YuvImage
     fresh: bool
+
+    @property
+    def latency_from(self) -> float | None:
+        """When the picture arrived from the camera (monotonic), for fresh pictures; None for repeats."""
+        return self.frame.arrival_s if self.fresh else None
 
 
 class Output(Protocol):
@@ -95,49 +106,53 @@ class SharedServers:
         self.previews.clear()
 
 
-def live_encoder_settings(encode: EncodeSection, live: LiveSection, fps: Fraction, fragmented: bool) -> EncoderSettings:
+def live_encoder_settings(encode: EncodeSection, live: LiveSection, fps: Fraction) -> EncoderSettings:
     """The encode section for live use: a keyframe every ``keyint_s``, zero-latency tuning (no B-frames, no lookahead)."""
     return EncoderSettings(codec=encode.codec, crf=encode.crf, preset=encode.preset, pix_fmt=encode.pix_fmt,
-                           fragmented=fragmented, gop=max(1, round(live.keyint_s * float(fps))), tune="zerolatency")
+                           gop=max(1, round(live.keyint_s * float(fps))), tune="zerolatency")
 
 
 class FileOutput:
     """Record to a file: fragmented MP4 (a crash loses at most a keyframe interval), optionally in segments.
 
-    With ``live.segment_s`` the recording is cut every that many seconds into
-    ``NAME-YYYYmmdd-HHMMSS.ext`` (local time of the segment's first frame);
-    each segment starts with a keyframe and its own timestamps.
+    With ``live.segment_s`` the recording is cut at the first keyframe after
+    every that many seconds, into ``NAME-YYYYmmdd-HHMMSS.ext`` (local time of
+    the segment's first frame); each segment starts at time 0.
     """
+
+    encoded = True
 
     def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
         self.path = Path(spec.target)
-        check_output_path(self.path)
+        self.format = check_output_path(self.path)
         self.name, self.ctx = spec.display, ctx
         self.segment_s = ctx.live.segment_s
         self.files: list[Path] = []
-        self._sink: FileSink | None = None
+        self._sink: PacketSink | None = None
         self._segment_start_pts = 0
 
-    def write(self, item: OutFrame) -> None:
-        frame = item.frame
-        seconds_in = (frame.pts - self._segment_start_pts) * frame.time_base
-        if self._sink is not None and self.segment_s and seconds_in >= self.segment_s:
-            self._sink.close()
-            self._sink = None
+    def write(self, item: LivePacket) -> None:
+        packet = item.packet
+        if self._sink is not None and self.segment_s and packet.keyframe:
+            if (packet.pts - self._segment_start_pts) * packet.time_base >= self.segment_s:
+                self._sink.close()
+                self._sink = None
         if self._sink is None:
-            self._sink = self._open(frame)
-        self._sink.write(replace(frame, pts=frame.pts - self._segment_start_pts))
+            if not packet.keyframe:
+                return                   # a file starts at a keyframe (the queue resumes at one after drops)
+            self._sink = self._open(item)
+            self._segment_start_pts = packet.pts
+        self._sink.write(packet, pts_offset=self._segment_start_pts)
 
-    def _open(self, frame: Frame) -> FileSink:
+    def _open(self, item: LivePacket) -> PacketSink:
         path = self.path
         if self.segment_s:
             path = self.path.with_name(f"{self.path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{self.path.suffix}")
             if path in self.files:       # two segments in one second (tiny segment_s): keep both
                 path = path.with_name(f"{path.stem}-{len(self.files)}{path.suffix}")
-        self._segment_start_pts = frame.pts
         self.files.append(path)
-        settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=True)
-        return FileSink(path, settings, time_base=frame.time_base, rate=self.ctx.fps)
+        options = FRAGMENTED_OPTIONS if self.format in ("mp4", "mov") else {}
+        return PacketSink(path, item.template, self.format, options)
 
     def close(self) -> None:
         if self._sink is not None:
@@ -148,28 +163,27 @@ class FileOutput:
 class RtspPublishOutput:
     """Publish to an RTSP server (ANNOUNCE/RECORD, e.g. MediaMTX) with PyAV; reconnects with backoff.
 
-    While the server is away frames are skipped (counted by the caller as not
-    written); the next attempt waits ``reconnect`` backoff.
+    While the server is away packets are skipped; the next attempt waits
+    ``reconnect`` backoff and starts at a keyframe.
     """
+
+    encoded = True
 
     def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
         self.url, self.name, self.ctx = spec.target, spec.display, ctx
-        self._sink: FileSink | None = None
+        self._sink: PacketSink | None = None
         self._backoff = Backoff(ctx.live.reconnect.initial_s, ctx.live.reconnect.max_s)
         self._retry_at = 0.0
         self._down_reason = ""
 
-    def write(self, item: OutFrame) -> None:
-        if self._sink is None and time.monotonic() < self._retry_at:
+    def write(self, item: LivePacket) -> None:
+        if self._sink is None and (time.monotonic() < self._retry_at or not item.packet.keyframe):
             return
-        frame = item.frame
         try:
             if self._sink is None:
-                settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=False)
-                self._sink = FileSink(self.url, settings, time_base=frame.time_base, rate=self.ctx.fps,
-                                      container_format="rtsp", display=self.name,
-                                      container_options={"rtsp_transport": self.ctx.live.rtsp_transport})
-            self._sink.write(frame)
+                self._sink = PacketSink(self.url, item.template, "rtsp", display=self.name,
+                                        options={"rtsp_transport": self.ctx.live.rtsp_transport})
+            self._sink.write(item.packet)
             if self._down_reason:
                 self.ctx.on_event(f"{self.name}: publishing again")
                 self._down_reason = ""
@@ -201,6 +215,7 @@ class RtspPublishOutput:
 class HlsOutput:
     """HLS into a folder: ``index.m3u8`` and ``seg_NNNNN.ts`` segments (the newest few kept)."""
 
+    encoded = True
     SEGMENTS_KEPT = 6
 
     def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
@@ -211,19 +226,18 @@ class HlsOutput:
             raise OutputError(f"cannot create {self.folder}: {error.strerror}") from None
         if not os.access(self.folder, os.W_OK):
             raise OutputError(f"cannot write into {self.folder}: permission denied")
-        self._sink: FileSink | None = None
+        self._sink: PacketSink | None = None
 
-    def write(self, item: OutFrame) -> None:
+    def write(self, item: LivePacket) -> None:
         if self._sink is None:
-            frame = item.frame
+            if not item.packet.keyframe:
+                return
             seconds = max(1, round(2 * self.ctx.live.keyint_s))
-            settings = live_encoder_settings(self.ctx.encode, self.ctx.live, self.ctx.fps, fragmented=False)
             options = {"hls_time": str(seconds), "hls_list_size": str(self.SEGMENTS_KEPT),
                        "hls_flags": "delete_segments+independent_segments",
                        "hls_segment_filename": str(self.folder / "seg_%05d.ts")}
-            self._sink = FileSink(self.folder / "index.m3u8", settings, time_base=frame.time_base, rate=self.ctx.fps,
-                                  container_format="hls", container_options=options, display=self.name)
-        self._sink.write(item.frame)
+            self._sink = PacketSink(self.folder / "index.m3u8", item.template, "hls", options, display=self.name)
+        self._sink.write(item.packet)
 
     def close(self) -> None:
         if self._sink is not None:

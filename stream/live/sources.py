@@ -8,11 +8,14 @@ path, not video, silent for ``timeout_s``), and — for the reconnecting
 Readers by kind (the registry is ``open_reader``):
 
 - rtsp/http/HLS, files and ``test://`` patterns: PyAV (FFmpeg's demuxers; lavfi for
-  patterns). FFmpeg's probing is cut to half a second on a first connection
-  and to one packet when an RTSP camera comes back (its rate is known by then),
-  and the probed packets are kept (no ``fflags nobuffer``, which would throw
-  away the keyframe and wait a whole GOP for the next one). Network streams
-  decode with slice threads: frame threads hold back one frame per thread.
+  patterns). A first connection probes for half a second and throws the
+  probed packets away (``fflags nobuffer``): they are stale, and decoding them
+  in a burst would only fill the latest-wins queue with drops; the picture
+  starts at the next keyframe. A returning RTSP camera (its rate known by
+  then) is probed for one packet, which is kept: the keyframe that opens the
+  new session is decoded at once instead of waiting a GOP for the next, so
+  frames flow about 0.2 s after the camera answers. Network streams decode
+  with slice threads: frame threads hold back one frame per thread.
   Files and patterns are paced on the wall clock at their own timestamps
   (``live.realtime``).
 - ``v4l2://`` and ``csi://``: GStreamer pipelines ending in an appsink
@@ -45,8 +48,9 @@ from stream.uri import SourceSpec, parse_rate, parse_size, redact
 
 LIVE_TIME_BASE = Fraction(1, 90000)
 PROBE_US = "500000"               # FFmpeg probing (analyzeduration / probesize): enough for H.264 with its SDP
-# A returning RTSP camera: stop probing after the first packet (probesize is FFmpeg's minimum; an
-# analyzeduration of 0 would mean FFmpeg's default of 5 s). The SDP already names the codec.
+FIRST_PROBE = {"analyzeduration": PROBE_US, "probesize": PROBE_US, "fflags": "nobuffer"}
+# A returning RTSP camera: stop probing after the first packet and keep it (probesize is FFmpeg's
+# minimum; an analyzeduration of 0 would mean FFmpeg's default of 5 s). The SDP already names the codec.
 QUICK_PROBE = {"probesize": "32", "analyzeduration": PROBE_US}
 STILL_AWAY_EVERY_S = 30.0         # how often a camera that stays away is mentioned again
 
@@ -134,12 +138,11 @@ class AvReader:
 
     @staticmethod
     def _describe(spec: SourceSpec, live: LiveSection) -> tuple[str, str | None, dict[str, str]]:
-        """(what av.open opens, the format to force, the demuxer options)."""
-        fast_probe = {"analyzeduration": PROBE_US, "probesize": PROBE_US}
+        """(what av.open opens, the format to force, the demuxer options but probing's: see ``open``)."""
         if spec.kind == "rtsp":
-            return spec.target, None, {**fast_probe, "rtsp_transport": live.rtsp_transport}
+            return spec.target, None, {"rtsp_transport": live.rtsp_transport}
         if spec.kind == "http":
-            return spec.target, None, fast_probe
+            return spec.target, None, {}
         if spec.kind == "test":
             if spec.target not in LAVFI_PATTERNS:
                 known = ", ".join([SCENE_PATTERN, *LAVFI_PATTERNS])
@@ -152,8 +155,8 @@ class AvReader:
 
     def open(self, known_fps: float | None = None) -> None:
         options = self._options
-        if known_fps and self.spec.kind == "rtsp":
-            options = {**options, **QUICK_PROBE}
+        if self.network:
+            options = {**options, **(QUICK_PROBE if known_fps and self.spec.kind == "rtsp" else FIRST_PROBE)}
         try:
             self._container = av.open(self._url, format=self._format, options=options,
                                       timeout=(self.live.timeout_s, self.live.timeout_s), metadata_errors="ignore")

@@ -1,4 +1,4 @@
-"""FileSink: what a fragmented recording has on disk while it is still being written."""
+"""FileSink's fragmented recordings while they are written; PacketEncoder's one encode in several muxers."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from fractions import Fraction
 
 import av
 import numpy as np
+import pytest
 
 from engines.image import YuvImage
-from stream.encode import EncoderSettings, FileSink
+from stream.encode import FRAGMENTED_OPTIONS, EncodedPacket, EncoderSettings, FileSink, PacketEncoder, PacketSink
+from stream.errors import OutputError
 from stream.frame import Frame
 
 GOP = 10
@@ -41,3 +43,81 @@ def test_a_fragmented_recording_is_on_disk_up_to_its_last_keyframe(tmp_path):
     assert written - GOP <= on_disk <= written
     with av.open(str(target)) as finished:
         assert sum(1 for _ in finished.decode(video=0)) == written
+
+
+def moving_frame(index: int, size: tuple[int, int] = (96, 64)) -> Frame:
+    """A bar moving across grey: every frame differs, so packets carry real content."""
+    width, height = size
+    y = np.full((height, width), 60, np.uint8)
+    y[:, (index * 5) % width] = 220
+    chroma = np.full((height // 2, width // 2), 128, np.uint8)
+    return Frame(image=YuvImage(y, chroma, chroma), pts=index, time_base=Fraction(1, 10), index=index,
+                 display_size=size)
+
+
+def encode_all(settings: EncoderSettings, count: int) -> tuple[PacketEncoder, list[EncodedPacket]]:
+    encoder = PacketEncoder(settings, time_base=Fraction(1, 10), rate=Fraction(10))
+    packets = [p for i in range(count) for p in encoder.encode(moving_frame(i))]
+    return encoder, packets + encoder.flush()
+
+
+def decoded_frames(path, format_name: str | None = None) -> int:
+    with av.open(str(path), format=format_name) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_one_encode_muxed_into_mp4_matroska_and_hls(tmp_path):
+    encoder, packets = encode_all(EncoderSettings(gop=GOP, tune="zerolatency"), 3 * GOP)
+    assert len(packets) == 3 * GOP and packets[0].keyframe
+    (tmp_path / "hls").mkdir()
+    sinks = [PacketSink(tmp_path / "a.mp4", encoder.template, "mp4", FRAGMENTED_OPTIONS),
+             PacketSink(tmp_path / "a.mkv", encoder.template, "matroska"),
+             PacketSink(tmp_path / "hls" / "index.m3u8", encoder.template, "hls",
+                        {"hls_time": "1", "hls_segment_filename": str(tmp_path / "hls" / "seg_%03d.ts")})]
+    for packet in packets:
+        for sink in sinks:
+            sink.write(packet)
+    for sink in sinks:
+        sink.close()
+    encoder.close()
+    assert decoded_frames(tmp_path / "a.mp4") == decoded_frames(tmp_path / "a.mkv") == 3 * GOP
+    assert decoded_frames(tmp_path / "hls" / "index.m3u8") == 3 * GOP
+    # The parameter sets are in the encoder's extradata, not in the packets: every HLS segment still
+    # decodes on its own because the MPEG-TS muxer puts them before each keyframe. (The format is named:
+    # a segment of a few tiny frames is too short for FFmpeg to recognise by probing.)
+    segments = sorted((tmp_path / "hls").glob("seg_*.ts"))
+    assert len(segments) >= 2 and sum(decoded_frames(s, "mpegts") for s in segments) == 3 * GOP
+
+
+def test_a_packet_sink_shifts_a_segment_to_start_at_zero(tmp_path):
+    encoder, packets = encode_all(EncoderSettings(gop=GOP, tune="zerolatency"), 2 * GOP)
+    start = next(i for i, p in enumerate(packets) if i >= GOP and p.keyframe)   # x264 may cut earlier than GOP
+    sink = PacketSink(tmp_path / "second.mp4", encoder.template, "mp4")
+    for packet in packets[start:]:
+        sink.write(packet, pts_offset=packets[start].pts)
+    sink.close()
+    encoder.close()
+    with av.open(str(tmp_path / "second.mp4")) as container:
+        times = [frame.time for frame in container.decode(video=0)]
+    count = 2 * GOP - start
+    assert len(times) == count and times[0] == 0 and abs(times[-1] - (count - 1) / 10) < 1e-6
+
+
+def test_hevc_packets_in_mp4_are_tagged_hvc1(tmp_path):
+    encoder, packets = encode_all(EncoderSettings(codec="hevc", gop=GOP, tune="zerolatency"), GOP)
+    sink = PacketSink(tmp_path / "h.mp4", encoder.template, "mp4")
+    for packet in packets:
+        sink.write(packet)
+    sink.close()
+    encoder.close()
+    with av.open(str(tmp_path / "h.mp4")) as container:
+        assert container.streams.video[0].codec_context.codec_tag == "hvc1"
+        assert sum(1 for _ in container.decode(video=0)) == GOP
+
+
+def test_a_packet_sink_that_cannot_write_says_so_in_one_line(tmp_path):
+    encoder, _ = encode_all(EncoderSettings(gop=GOP), 1)
+    with pytest.raises(OutputError) as caught:
+        PacketSink(tmp_path / "missing" / "a.mp4", encoder.template, "mp4")
+    encoder.close()
+    assert "cannot write" in str(caught.value) and "\n" not in str(caught.value)

@@ -1,4 +1,4 @@
-"""One camera's threads: the pacer's constant clock, repeat / "no signal", latest-wins outputs."""
+"""One camera's threads: the pacer's constant clock, repeat / "no signal", latest-wins outputs, the shared encode."""
 
 from __future__ import annotations
 
@@ -36,6 +36,12 @@ class Recorder:
 
     def close(self) -> None:
         self.closed = True
+
+
+class Muxer(Recorder):
+    """A muxing output (it takes the shared encode's packets); ``delay_s`` makes it slow."""
+
+    encoded = True
 
 
 class Camera8x8:
@@ -135,6 +141,24 @@ def test_a_broken_output_stops_alone():
     run_for(camera, 1.0)
     assert len(broken.items) == 3 and len(good.items) >= 0.8 * FPS
     assert any(e == "broken: stopped: disk full" for e in events) and broken.closed
+
+
+def test_muxers_share_one_encode_and_a_slow_one_loses_whole_gops(monkeypatch):
+    monkeypatch.setattr("stream.live.camera.PACKET_BACKLOG_S", 0.5)      # so the slow one drains quickly at the end
+    fast, slow = Muxer("fast"), Muxer("slow", delay_s=0.15)
+    camera, _ = make_camera([fast, slow], Camera8x8(on_s=10, away_s=0, back_s=0), keyint_s=0.5)
+    run_for(camera, 3.0)
+    fast_pts = [item.packet.pts for item in fast.items]
+    assert fast_pts == list(range(len(fast_pts))) and len(fast_pts) >= 0.8 * 3.0 * FPS   # nothing lost
+    slow_items = {item.packet.pts: item for item in slow.items}
+    assert set(slow_items) < set(fast_pts)
+    assert all(slow_items[pts] is fast.items[pts] for pts in slow_items)                # the same packets
+    # Wherever the slow muxer's packets skip, they resume at a keyframe: what it muxes still decodes.
+    resumed = [pts for pts in slow_items if pts > 0 and pts - 1 not in slow_items]
+    assert resumed and all(slow_items[pts].packet.keyframe for pts in resumed)
+    assert camera.metrics.count("nocturne_dropped_frames_total", where="output:slow") > 0
+    assert camera.metrics.count("nocturne_dropped_frames_total", where="output:fast") == 0
+    assert fast.closed and slow.closed
 
 
 def test_the_end_of_a_file_ends_the_camera_after_its_last_frame():

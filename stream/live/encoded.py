@@ -1,0 +1,153 @@
+"""One encode per camera, shared by every output that muxes it (recordings, RTSP publish, HLS).
+
+    pacer ──latest(q)──▶ SharedEncode (x264, once) ──gop(q)──▶ recording
+                                                   ├─gop(q)──▶ RTSP publish
+                                                   └─gop(q)──▶ HLS
+
+Encoding is the dear part of an output (a 720p x264 frame costs as much as a
+small model); muxing is cheap. A muxer that falls behind cannot drop single
+packets as the frame outputs do — the pictures after a dropped one would not
+decode — so its ``GopQueue`` drops whole groups of pictures: once it holds more
+than ``max_span_s`` of video, everything queued goes and packets are skipped
+until the next keyframe.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from stream.encode import EncodedPacket, PacketEncoder
+from stream.graph import END
+
+
+@dataclass(frozen=True)
+class LivePacket:
+    """What a muxing output is handed: one packet, the encoder's stream (``PacketSink``'s template)
+    and, for a fresh picture, the monotonic time it arrived from the camera (else None)."""
+
+    packet: EncodedPacket
+    template: Any
+    latency_from: float | None
+
+
+class PacketOutput(Protocol):
+    """An output that muxes the camera's shared encode (see ``stream.live.outputs``)."""
+
+    name: str
+
+    def write(self, item: LivePacket) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class GopQueue:
+    """A FIFO of ``LivePacket`` that drops whole GOPs when its consumer falls behind.
+
+    ``put`` never blocks. When the queued packets span more than ``max_span_s``
+    of video, all of them are dropped and later packets too, until a keyframe
+    arrives; every dropped packet is told to ``on_drop``. The end marker is
+    never dropped. Same ``put``/``get`` interface as ``stream.graph.BoundedQueue``.
+    """
+
+    def __init__(self, max_span_s: float, on_drop: Callable[[], None] = lambda: None) -> None:
+        self.max_span_s, self.on_drop = max_span_s, on_drop
+        self._items: collections.deque = collections.deque()
+        self._ready = threading.Condition()
+        self._waiting_for_keyframe = False
+        self.dropped = 0
+
+    def put(self, item: LivePacket | object, abort: threading.Event | None = None) -> bool:
+        with self._ready:
+            if item is not END:
+                packet = item.packet
+                if self._waiting_for_keyframe and not packet.keyframe:
+                    self._drop(1)
+                    return True
+                self._waiting_for_keyframe = False
+                if self._items and self._span_s(packet) > self.max_span_s:
+                    ends = [i for i in self._items if i is END]
+                    self._drop(len(self._items) - len(ends))
+                    self._items = collections.deque(ends)
+                    if not packet.keyframe:
+                        self._waiting_for_keyframe = True
+                        self._drop(1)
+                        return True
+            self._items.append(item)
+            self._ready.notify()
+        return True
+
+    def get(self, abort: threading.Event, poll_s: float = 0.05) -> LivePacket | object:
+        """The next item; ``END`` once ``abort`` is set and nothing is queued."""
+        with self._ready:
+            while not self._items:
+                if abort.is_set():
+                    return END
+                self._ready.wait(poll_s)
+            return self._items.popleft()
+
+    def _span_s(self, newest: EncodedPacket) -> float:
+        oldest = next((i.packet for i in self._items if i is not END), None)
+        if oldest is None or newest.pts is None or oldest.pts is None:
+            return 0.0
+        return float((newest.pts - oldest.pts) * newest.time_base)
+
+    def _drop(self, count: int) -> None:
+        self.dropped += count
+        for _ in range(count):
+            self.on_drop()
+
+
+class PacketSinkWorker(Protocol):
+    """Where ``SharedEncode`` hands packets: a worker thread's queue (``stream.live.camera``)."""
+
+    thread: threading.Thread
+
+    def put(self, item: LivePacket) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class SharedEncode:
+    """A frame output that encodes each picture once and hands the packets to every muxing output.
+
+    ``settings`` makes the encoder settings once the rate is known (at the
+    first picture); ``workers`` each run one ``PacketOutput``. ``close``
+    flushes the encoder, lets every worker finish what it holds, and only then
+    frees the encoder: its stream is the template a late ``PacketSink`` (the
+    next segment, a reconnected server) is still built from.
+    """
+
+    name = "encode"
+
+    def __init__(self, settings: Callable[[], Any], workers: list[PacketSinkWorker]) -> None:
+        self.settings, self.workers = settings, workers
+        self._encoder: PacketEncoder | None = None
+
+    def write(self, item) -> None:
+        frame = item.frame
+        if self._encoder is None:
+            self._encoder = PacketEncoder(self.settings(), time_base=frame.time_base, rate=1 / frame.time_base)
+        self._hand_out(self._encoder.encode(frame), item.latency_from)
+
+    def close(self) -> None:
+        try:
+            if self._encoder is not None:
+                self._hand_out(self._encoder.flush(), None)
+        finally:
+            for worker in self.workers:
+                worker.finish()
+            for worker in self.workers:
+                worker.thread.join()
+            if self._encoder is not None:
+                self._encoder.close()
+
+    def _hand_out(self, packets: list[EncodedPacket], latency_from: float | None) -> None:
+        # x264 zerolatency returns a picture's packet with that picture, so its arrival time goes with it.
+        for packet in packets:
+            live = LivePacket(packet, self._encoder.template, latency_from)
+            for worker in self.workers:
+                worker.put(live)
