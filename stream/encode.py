@@ -28,6 +28,7 @@ from pathlib import Path
 
 import av
 from av.codec.context import Flags as CodecFlags
+from av.video.frame import PictureType
 
 from engines.image import resize_image
 from stream.errors import OutputError, UsageError
@@ -263,13 +264,16 @@ class PacketEncoder:
         self._holder = None        # a "null" muxer: PyAV streams (the templates) live in containers
         self.size: tuple[int, int] = (0, 0)
 
-    def encode(self, frame: Frame) -> list[EncodedPacket]:
-        """Packets ready after ``frame`` (none while the encoder buffers; x264 ``zerolatency`` never does)."""
+    def encode(self, frame: Frame, keyframe: bool = False) -> list[EncodedPacket]:
+        """Packets ready after ``frame`` (none while the encoder buffers; x264 ``zerolatency`` never does).
+        ``keyframe`` forces this picture to be one (an IDR with x264's closed GOPs)."""
         if self.template is None:
             self._open(frame)
         av_frame = image_to_frame(resize_image(frame.image, self.size), self.settings.pix_fmt, frame.tags)
         av_frame.pts = frame.pts
         av_frame.time_base = frame.time_base
+        if keyframe:
+            av_frame.pict_type = PictureType.I
         return self._packets(self.template.encode(av_frame))
 
     def flush(self) -> list[EncodedPacket]:

@@ -4,8 +4,8 @@
     (reconnects)                                     │ repeat / "no signal"   ──latest(q)──▶ shared encode
                                                                                   ──gop(q)──▶ muxing output …
 
-Frame outputs (RTSP serve, preview, null) take pictures; recordings, RTSP
-publish and HLS take the packets of one encode shared by all of them
+Frame outputs (the preview, null) take pictures; recordings, RTSP publish and
+serve, and HLS take the packets of one encode shared by all of them
 (``stream.live.encoded``).
 
 Latency stays bounded because every hand-over keeps only the newest frames:

@@ -1,7 +1,8 @@
-"""One encode per camera, shared by every output that muxes it (recordings, RTSP publish, HLS).
+"""One encode per camera, shared by every output that muxes it (recordings, RTSP publish and serve, HLS).
 
     pacer ──latest(q)──▶ SharedEncode (x264, once) ──gop(q)──▶ recording
                                                    ├─gop(q)──▶ RTSP publish
+                                                   ├─gop(q)──▶ RTSP serve (GStreamer packetises)
                                                    └─gop(q)──▶ HLS
 
 Encoding is the dear part of an output (a 720p x264 frame costs as much as a
@@ -35,7 +36,13 @@ class LivePacket:
 
 
 class PacketOutput(Protocol):
-    """An output that muxes the camera's shared encode (see ``stream.live.outputs``)."""
+    """An output that muxes the camera's shared encode (see ``stream.live.outputs``).
+
+    Two optional members let an output that is not always listening save work:
+    ``idle`` (True while it wants no packets: a served mount nobody watches) and
+    ``wants_keyframe()`` (True once when a viewer arrived: the next picture is
+    then encoded as a keyframe, so the viewer's picture starts at once).
+    """
 
     name: str
 
@@ -104,6 +111,8 @@ class GopQueue:
 class PacketSinkWorker(Protocol):
     """Where ``SharedEncode`` hands packets: a worker thread's queue (``stream.live.camera``)."""
 
+    output: PacketOutput
+    failed: bool
     thread: threading.Thread
 
     def put(self, item: LivePacket) -> None: ...
@@ -119,6 +128,9 @@ class SharedEncode:
     flushes the encoder, lets every worker finish what it holds, and only then
     frees the encoder: its stream is the template a late ``PacketSink`` (the
     next segment, a reconnected server) is still built from.
+
+    While every output is idle (or has failed) nothing is encoded; the first
+    picture after that is a keyframe.
     """
 
     name = "encode"
@@ -126,12 +138,21 @@ class SharedEncode:
     def __init__(self, settings: Callable[[], Any], workers: list[PacketSinkWorker]) -> None:
         self.settings, self.workers = settings, workers
         self._encoder: PacketEncoder | None = None
+        self._keyframe_next = False
+        self.skipped = 0                 # pictures not encoded because nobody wanted them
 
     def write(self, item) -> None:
+        outputs = [worker.output for worker in self.workers if not worker.failed]
+        if all(getattr(output, "idle", False) for output in outputs):
+            self._keyframe_next = True
+            self.skipped += 1
+            return
+        asked = [getattr(output, "wants_keyframe", lambda: False)() for output in outputs]   # each request is taken
         frame = item.frame
         if self._encoder is None:
             self._encoder = PacketEncoder(self.settings(), time_base=frame.time_base, rate=1 / frame.time_base)
-        self._hand_out(self._encoder.encode(frame), item.latency_from)
+        self._hand_out(self._encoder.encode(frame, keyframe=self._keyframe_next or any(asked)), item.latency_from)
+        self._keyframe_next = False
 
     def close(self) -> None:
         try:

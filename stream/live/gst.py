@@ -7,8 +7,10 @@ gir1.2-gst-rtsp-server-1.0; PyGObject < 3.51 builds in a venv against
 libgirepository1.0-dev), never from PyPI, so a machine without it must still
 run everything else.
 
-Pictures cross as I420 (8-bit 4:2:0, limited range): what ``videoconvert``,
-``nvvidconv`` and ``x264enc`` all speak, and what nocturne's planes already are.
+Camera pictures arrive as I420 (8-bit 4:2:0, limited range): what
+``videoconvert`` and ``nvvidconv`` speak, and what nocturne's planes already
+are. The served stream goes the other way already encoded (the camera's shared
+encode), so the RTSP server only parses and packetises.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from engines.image import YuvImage
 from stream.errors import NocturneError
 from stream.live.sources import Decoded, SourceError
 from stream.pacing import frame_rate
-from stream.planes import matrix_for, rgb_source_tags, to_420
+from stream.planes import matrix_for, rgb_source_tags
 from stream.uri import SourceSpec, parse_rate, parse_size
 
 _PULL_NS = 200_000_000            # appsink polls (0.2 s) so a stop request is seen quickly
+# A served codec: (caps name, parser, RTP payloader).
+PAYLOADERS = {"h264": ("h264", "h264parse", "rtph264pay"), "hevc": ("h265", "h265parse", "rtph265pay")}
 APT_PACKAGES = ("gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly "
                 "gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev")
 
@@ -166,20 +170,13 @@ def _i420_image(buffer, info, Gst, matrix: str) -> YuvImage:
     return YuvImage(y, u, v, 8, False, matrix)
 
 
-def i420_bytes(image: YuvImage) -> bytes:
-    """The picture as one I420 buffer (8-bit 4:2:0); deeper or fuller-chroma pictures are reduced."""
-    planes = [image.y, to_420(image.u, image.height, image.width), to_420(image.v, image.height, image.width)]
-    if image.bit_depth > 8:
-        planes = [(p >> (image.bit_depth - 8)).astype(np.uint8) for p in planes]
-    return b"".join(np.ascontiguousarray(p).tobytes() for p in planes)
-
-
 class RtspServer:
     """A GStreamer RTSP server on ``host:port``; its GLib main loop runs in a daemon thread.
 
-    ``mount_frames`` publishes pictures nocturne pushes (H.264 by x264enc,
-    zero-latency); ``mount_launch`` serves any gst-launch description (the
-    tests' camera). ``credentials`` (user, password) requires basic auth.
+    ``mount_packets`` serves the H.264/HEVC access units nocturne pushes (its
+    camera's shared encode: nothing is encoded here); ``mount_launch`` serves
+    any gst-launch description (the tests' camera). ``credentials`` (user,
+    password) requires basic auth.
     """
 
     def __init__(self, host: str, port: int, credentials: tuple[str, str] | None = None) -> None:
@@ -224,12 +221,13 @@ class RtspServer:
         """Serve ``launch`` (payloader named ``pay0``) at ``rtsp://host:port{path}``."""
         self.server.get_mount_points().add_factory(path, self._factory(launch))
 
-    def mount_frames(self, path: str, width: int, height: int, fps: float, keyint: int) -> "RtspMount":
-        """A mount fed by ``RtspMount.push``; encoded once, shared by every viewer."""
-        caps = f"video/x-raw,format=I420,width={width},height={height},framerate={_fraction(fps)}"
+    def mount_packets(self, path: str, codec: str) -> "RtspMount":
+        """A mount fed by ``RtspMount.push`` with Annex B access units of ``codec`` (``h264``/``hevc``),
+        parameter sets before each keyframe; one media shared by every viewer. A viewer's first picture
+        waits for the next keyframe (``live.keyint_s``)."""
+        caps = f"video/x-{PAYLOADERS[codec][0]},stream-format=byte-stream,alignment=au"
         launch = (f"( appsrc name=src is-live=true format=time do-timestamp=true caps={caps} "
-                  f"! queue max-size-buffers=2 leaky=downstream ! x264enc tune=zerolatency speed-preset=ultrafast "
-                  f"key-int-max={keyint} ! rtph264pay name=pay0 pt=96 config-interval=1 )")
+                  f"! {PAYLOADERS[codec][1]} config-interval=-1 ! {PAYLOADERS[codec][2]} name=pay0 pt=96 )")
         mount = RtspMount(self._Gst)
         factory = self._factory(launch)
         factory.connect("media-configure", mount.attach)
@@ -250,22 +248,34 @@ class RtspServer:
 
 
 class RtspMount:
-    """The appsrc of a served mount; ``push`` is a no-op while nobody watches."""
+    """The appsrc of a served mount. ``push`` is a no-op while nobody watches (``watched`` is False);
+    ``take_keyframe_request`` is True once after a viewer started the media (its picture needs one)."""
 
     def __init__(self, Gst) -> None:
         self._Gst = Gst
         self._appsrc = None
+        self._keyframe_wanted = False
         self.viewers_served = 0
 
+    @property
+    def watched(self) -> bool:
+        return self._appsrc is not None
+
+    def take_keyframe_request(self) -> bool:
+        wanted, self._keyframe_wanted = self._keyframe_wanted, False
+        return wanted
+
     def attach(self, _factory, media) -> None:
+        """GStreamer's media-configure (its main-loop thread): a viewer made the shared media start."""
         self._appsrc = media.get_element().get_by_name_recurse_up("src")
+        self._keyframe_wanted = True
         self.viewers_served += 1
         media.connect("unprepared", self._detach)
 
     def _detach(self, _media) -> None:
         self._appsrc = None
 
-    def push(self, image: YuvImage) -> None:
+    def push(self, access_unit: bytes) -> None:
         appsrc = self._appsrc
         if appsrc is not None:
-            appsrc.emit("push-buffer", self._Gst.Buffer.new_wrapped(i420_bytes(image)))
+            appsrc.emit("push-buffer", self._Gst.Buffer.new_wrapped(access_unit))

@@ -6,10 +6,9 @@ paths checked, ports bound, so a mistake fails at once) and the first
 behind its own queue (``stream.live.camera``), so a slow or broken output
 never holds the others back. ``close`` is idempotent and finalises files.
 
-Two kinds: frame outputs take the paced pictures (``OutFrame``: RTSP serve,
-which encodes in GStreamer for its viewers, the preview, null); muxing outputs
-(``encoded = True``: recordings, RTSP publish, HLS) take the packets of the
-camera's one shared encode (``stream.live.encoded``).
+Two kinds: frame outputs take the paced pictures (``OutFrame``: the preview,
+null); muxing outputs (``encoded = True``: recordings, RTSP publish and serve,
+HLS) take the packets of the camera's one shared encode (``stream.live.encoded``).
 """
 
 from __future__ import annotations
@@ -246,22 +245,39 @@ class HlsOutput:
 
 
 class RtspServeOutput:
-    """Serve the enhanced stream ourselves at ``rtsp://host:port/path`` (GStreamer RTSP server)."""
+    """Serve the enhanced stream ourselves at ``rtsp://host:port/path`` (GStreamer's RTSP server).
+
+    It muxes the camera's shared encode like the other muxing outputs: the
+    server parses and packetises, it encodes nothing. The parameter sets (in
+    the encoder's extradata) go before every keyframe, so a viewer can join at any;
+    the first viewer of the media gets one at once (``wants_keyframe``), and
+    while nobody watches the encode rests if no other output needs it (``idle``).
+    """
+
+    encoded = True
 
     def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
         self.spec, self.ctx = spec, ctx
         self.name = f"rtsp://{spec.host}:{spec.port}{spec.path}"
         self.server = ctx.servers.rtsp_server(spec.host, spec.port)
         self._mount = None
+        self._parameter_sets = b""
 
-    def write(self, item: OutFrame) -> None:
+    @property
+    def idle(self) -> bool:
+        """Mounted and nobody watching: the shared encode may rest (see ``stream.live.encoded``)."""
+        return self._mount is not None and not self._mount.watched
+
+    def wants_keyframe(self) -> bool:
+        return self._mount is not None and self._mount.take_keyframe_request()
+
+    def write(self, item: LivePacket) -> None:
         if self._mount is None:
-            image = item.frame.image
-            keyint = max(1, round(self.ctx.live.keyint_s * float(self.ctx.fps)))
-            self._mount = self.server.mount_frames(self.spec.path, image.width, image.height, float(self.ctx.fps),
-                                                   keyint)
+            self._mount = self.server.mount_packets(self.spec.path, self.ctx.encode.codec)
+            self._parameter_sets = bytes(item.template.codec_context.extradata or b"")
             self.ctx.on_event(f"serving {self.name}")
-        self._mount.push(item.frame.image)
+        packet = item.packet
+        self._mount.push(self._parameter_sets + packet.data if packet.keyframe else packet.data)
 
     def close(self) -> None:
         self._mount = None           # the shared server is closed by its owner

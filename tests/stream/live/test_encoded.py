@@ -63,10 +63,24 @@ def test_gop_queue_never_drops_the_end_marker():
     assert queue.dropped == 2 + 2 + 1            # 0-1 at 2, 2-3 at 4, 4 at 10
 
 
+class Viewers:
+    """A muxing output that is only sometimes listened to, like a served RTSP mount."""
+
+    def __init__(self) -> None:
+        self.idle = True
+        self.keyframe_wanted = False
+
+    def wants_keyframe(self) -> bool:
+        wanted, self.keyframe_wanted = self.keyframe_wanted, False
+        return wanted
+
+
 class Worker:
     """Stands in for the camera's output worker: keeps what it is handed."""
 
-    def __init__(self) -> None:
+    def __init__(self, output=None) -> None:
+        self.output = output
+        self.failed = False
         self.items: list[LivePacket] = []
         self.finished = False
         self.thread = threading.Thread(target=lambda: None)
@@ -101,3 +115,22 @@ def test_shared_encode_hands_the_same_packets_to_every_muxer():
     assert [i.packet.pts for i in first.items] == list(range(12))
     # zerolatency: each picture's packet comes with it, so its arrival time does too (none for a repeat)
     assert [i.latency_from for i in first.items[:5]] == [100.0, 101.0, 102.0, None, 104.0]
+
+
+def test_shared_encode_rests_while_nobody_listens_and_starts_a_new_viewer_on_a_keyframe():
+    viewers = Viewers()
+    worker = Worker(viewers)
+    encode = SharedEncode(lambda: EncoderSettings(gop=50, tune="zerolatency"), [worker])
+    for index in range(5):                          # mounted, nobody watching: nothing is encoded
+        encode.write(out_frame(index))
+    assert worker.items == [] and encode.skipped == 5
+    viewers.idle = False                            # a viewer: encoding starts with a keyframe
+    for index in range(5, 10):
+        encode.write(out_frame(index))
+    viewers.keyframe_wanted = True                  # another viewer restarted the media mid-GOP
+    for index in range(10, 14):
+        encode.write(out_frame(index))
+    encode.close()
+    keyframes = [item.packet.pts for item in worker.items if item.packet.keyframe]
+    assert [item.packet.pts for item in worker.items] == list(range(5, 14))
+    assert keyframes == [5, 10]                     # not at the 50-picture GOP: when a viewer needed one

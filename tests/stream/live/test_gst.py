@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from engines.image import YuvImage
-from stream.live.gst import GstReader, i420_bytes, pipeline_for
+from stream.live.gst import GstReader, pipeline_for
 from stream.live.sources import SourceError
 from stream.uri import parse_source
 
@@ -20,13 +20,6 @@ def test_v4l2_and_csi_pipelines():
     assert v4l2.endswith("appsink name=sink max-buffers=2 drop=true sync=false")
     csi = pipeline_for(parse_source("csi://1?fps=29.97&flip=2"))
     assert "nvarguscamerasrc sensor-id=1" in csi and "framerate=30000/1001" in csi and "flip-method=2" in csi
-
-
-def test_i420_bytes_reduces_deep_and_full_chroma():
-    y = np.full((4, 6), 400, np.uint16)
-    chroma = np.full((4, 6), 512, np.uint16)                       # 10-bit 4:4:4
-    data = i420_bytes(YuvImage(y, chroma, chroma, 10))
-    assert len(data) == 4 * 6 + 2 * (2 * 3) and data[0] == 100 and data[-1] == 128
 
 
 @pytest.mark.needs_gstreamer
