@@ -218,7 +218,9 @@ def add_video_stream(container, settings: EncoderSettings, rate: Fraction | None
     ctx.colorspace = first.tags.colorspace
     ctx.color_primaries = first.tags.color_primaries
     ctx.color_trc = first.tags.color_trc
-    ctx.thread_type = "AUTO"
+    # Frame threads hold (threads - 1) pictures back, and FFmpeg's libx264 wrapper turns x264's sliced
+    # threads off unless asked for slices, undoing what zerolatency sets: live encodes must use slices.
+    ctx.thread_type = "SLICE" if settings.tune == "zerolatency" else "AUTO"
     ctx.options = {"crf": str(settings.crf), "preset": settings.preset,
                    **({"tune": settings.tune} if settings.tune else {})}
     if settings.gop:
@@ -265,7 +267,8 @@ class PacketEncoder:
         self.size: tuple[int, int] = (0, 0)
 
     def encode(self, frame: Frame, keyframe: bool = False) -> list[EncodedPacket]:
-        """Packets ready after ``frame`` (none while the encoder buffers; x264 ``zerolatency`` never does).
+        """Packets ready after ``frame``: with ``tune=zerolatency`` (slice threads, no lookahead, no
+        B-frames) that is ``frame``'s own, otherwise possibly earlier pictures' or none yet.
         ``keyframe`` forces this picture to be one (an IDR with x264's closed GOPs)."""
         if self.template is None:
             self._open(frame)

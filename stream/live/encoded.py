@@ -17,12 +17,16 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from stream.encode import EncodedPacket, PacketEncoder
 from stream.graph import END
+
+FINISH_TIMEOUT_S = 15.0          # how long closing waits for the muxers to write what they hold
+ARRIVALS_KEPT = 256              # pictures inside the encoder whose arrival time is remembered
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,7 @@ class SharedEncode:
         self._encoder: PacketEncoder | None = None
         self._keyframe_next = False
         self.skipped = 0                 # pictures not encoded because nobody wanted them
+        self._arrivals: dict[int, float | None] = {}     # pts → when that picture arrived, until its packet is out
 
     def write(self, item) -> None:
         outputs = [worker.output for worker in self.workers if not worker.failed]
@@ -151,24 +156,34 @@ class SharedEncode:
         frame = item.frame
         if self._encoder is None:
             self._encoder = PacketEncoder(self.settings(), time_base=frame.time_base, rate=1 / frame.time_base)
-        self._hand_out(self._encoder.encode(frame, keyframe=self._keyframe_next or any(asked)), item.latency_from)
+        self._arrivals[frame.pts] = item.latency_from
+        self._hand_out(self._encoder.encode(frame, keyframe=self._keyframe_next or any(asked)))
         self._keyframe_next = False
 
     def close(self) -> None:
         try:
             if self._encoder is not None:
-                self._hand_out(self._encoder.flush(), None)
+                self._hand_out(self._encoder.flush())
         finally:
             for worker in self.workers:
                 worker.finish()
+            deadline = time.monotonic() + FINISH_TIMEOUT_S
             for worker in self.workers:
-                worker.thread.join()
+                worker.thread.join(max(0.0, deadline - time.monotonic()))
+            stuck = [worker.output.name for worker in self.workers if worker.thread.is_alive()]
+            if stuck:
+                # Their PacketSink may still read the encoder's stream: leave it to the process's end.
+                raise RuntimeError(f"{', '.join(stuck)} did not finish within {FINISH_TIMEOUT_S:g} s")
             if self._encoder is not None:
                 self._encoder.close()
 
-    def _hand_out(self, packets: list[EncodedPacket], latency_from: float | None) -> None:
-        # x264 zerolatency returns a picture's packet with that picture, so its arrival time goes with it.
+    def _hand_out(self, packets: list[EncodedPacket]) -> None:
         for packet in packets:
+            # A packet carries the arrival time of its own picture (by pts), whatever the encoder's delay.
+            latency_from = self._arrivals.pop(packet.pts, None)
             live = LivePacket(packet, self._encoder.template, latency_from)
             for worker in self.workers:
                 worker.put(live)
+        if len(self._arrivals) > ARRIVALS_KEPT:          # pictures the encoder dropped or merged: forget them
+            for pts in sorted(self._arrivals)[:-ARRIVALS_KEPT]:
+                del self._arrivals[pts]

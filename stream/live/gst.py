@@ -32,6 +32,7 @@ from stream.uri import SourceSpec, parse_rate, parse_size
 _PULL_NS = 200_000_000            # appsink polls (0.2 s) so a stop request is seen quickly
 # A served codec: (caps name, parser, RTP payloader).
 PAYLOADERS = {"h264": ("h264", "h264parse", "rtph264pay"), "hevc": ("h265", "h265parse", "rtph265pay")}
+SERVED_BACKLOG_BYTES = 4_000_000  # what a served mount's appsrc may hold (seconds of video) before dropping
 APT_PACKAGES = ("gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly "
                 "gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 libgirepository1.0-dev")
 
@@ -226,7 +227,9 @@ class RtspServer:
         parameter sets before each keyframe; one media shared by every viewer. A viewer's first picture
         waits for the next keyframe (``live.keyint_s``)."""
         caps = f"video/x-{PAYLOADERS[codec][0]},stream-format=byte-stream,alignment=au"
+        # Bounded: if the media stalls, the oldest data goes (its viewers recover at the next keyframe).
         launch = (f"( appsrc name=src is-live=true format=time do-timestamp=true caps={caps} "
+                  f"max-bytes={SERVED_BACKLOG_BYTES} leaky-type=downstream "
                   f"! {PAYLOADERS[codec][1]} config-interval=-1 ! {PAYLOADERS[codec][2]} name=pay0 pt=96 )")
         mount = RtspMount(self._Gst)
         factory = self._factory(launch)
@@ -249,10 +252,16 @@ class RtspServer:
 
 class RtspMount:
     """The appsrc of a served mount. ``push`` is a no-op while nobody watches (``watched`` is False);
-    ``take_keyframe_request`` is True once after a viewer started the media (its picture needs one)."""
+    ``take_keyframe_request`` is True once after a viewer started the media (its picture needs one).
+
+    ``attach`` and ``_detach`` run in GStreamer's main-loop thread, the rest in
+    the camera's output thread: one lock keeps the two sides consistent.
+    """
 
     def __init__(self, Gst) -> None:
         self._Gst = Gst
+        self._lock = threading.Lock()
+        self._media = None
         self._appsrc = None
         self._keyframe_wanted = False
         self.viewers_served = 0
@@ -262,18 +271,23 @@ class RtspMount:
         return self._appsrc is not None
 
     def take_keyframe_request(self) -> bool:
-        wanted, self._keyframe_wanted = self._keyframe_wanted, False
+        with self._lock:
+            wanted, self._keyframe_wanted = self._keyframe_wanted, False
         return wanted
 
     def attach(self, _factory, media) -> None:
-        """GStreamer's media-configure (its main-loop thread): a viewer made the shared media start."""
-        self._appsrc = media.get_element().get_by_name_recurse_up("src")
-        self._keyframe_wanted = True
-        self.viewers_served += 1
+        """media-configure: a viewer made the shared media start."""
+        with self._lock:
+            self._media = media
+            self._appsrc = media.get_element().get_by_name_recurse_up("src")
+            self._keyframe_wanted = True
+            self.viewers_served += 1
         media.connect("unprepared", self._detach)
 
-    def _detach(self, _media) -> None:
-        self._appsrc = None
+    def _detach(self, media) -> None:
+        with self._lock:
+            if media is self._media:           # an older media's late "unprepared" must not end a newer one
+                self._media = self._appsrc = None
 
     def push(self, access_unit: bytes) -> None:
         appsrc = self._appsrc

@@ -149,9 +149,10 @@ class FileOutput:
             path = self.path.with_name(f"{self.path.stem}-{time.strftime('%Y%m%d-%H%M%S')}{self.path.suffix}")
             if path in self.files:       # two segments in one second (tiny segment_s): keep both
                 path = path.with_name(f"{path.stem}-{len(self.files)}{path.suffix}")
-        self.files.append(path)
         options = FRAGMENTED_OPTIONS if self.format in ("mp4", "mov") else {}
-        return PacketSink(path, item.template, self.format, options)
+        sink = PacketSink(path, item.template, self.format, options)
+        self.files.append(path)
+        return sink
 
     def close(self) -> None:
         if self._sink is not None:
@@ -163,7 +164,9 @@ class RtspPublishOutput:
     """Publish to an RTSP server (ANNOUNCE/RECORD, e.g. MediaMTX) with PyAV; reconnects with backoff.
 
     While the server is away packets are skipped; the next attempt waits
-    ``reconnect`` backoff and starts at a keyframe.
+    ``reconnect`` backoff and starts at the next keyframe (so attempts are at
+    least ``live.keyint_s`` apart: forcing keyframes for it would bloat the
+    other outputs for as long as the server stays away).
     """
 
     encoded = True

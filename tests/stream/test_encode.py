@@ -121,3 +121,11 @@ def test_a_packet_sink_that_cannot_write_says_so_in_one_line(tmp_path):
         PacketSink(tmp_path / "missing" / "a.mp4", encoder.template, "mp4")
     encoder.close()
     assert "cannot write" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_zero_latency_encode_returns_each_picture_with_itself():
+    """Live encodes use slice threads: frame threads would hold (threads - 1) pictures back."""
+    encoder = PacketEncoder(EncoderSettings(gop=GOP, tune="zerolatency"), time_base=Fraction(1, 10), rate=Fraction(10))
+    returned = [[p.pts for p in encoder.encode(moving_frame(i, size=(640, 368)))] for i in range(8)]
+    encoder.close()
+    assert returned == [[i] for i in range(8)]

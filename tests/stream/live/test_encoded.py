@@ -134,3 +134,38 @@ def test_shared_encode_rests_while_nobody_listens_and_starts_a_new_viewer_on_a_k
     keyframes = [item.packet.pts for item in worker.items if item.packet.keyframe]
     assert [item.packet.pts for item in worker.items] == list(range(5, 14))
     assert keyframes == [5, 10]                     # not at the 50-picture GOP: when a viewer needed one
+
+
+class DelayingEncoder:
+    """A PacketEncoder stand-in that returns each picture's packet two pictures late (frame threads do)."""
+
+    template = None
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.held: list[int] = []
+
+    def encode(self, frame: Frame, keyframe: bool = False) -> list[EncodedPacket]:
+        self.held.append(frame.pts)
+        if len(self.held) <= 2:
+            return []
+        pts = self.held.pop(0)
+        return [EncodedPacket(b"x", pts, pts, TIME_BASE, pts == 0)]
+
+    def flush(self) -> list[EncodedPacket]:
+        packets = [EncodedPacket(b"x", pts, pts, TIME_BASE, False) for pts in self.held]
+        self.held = []
+        return packets
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_delayed_packet_keeps_the_arrival_time_of_its_own_picture(monkeypatch):
+    monkeypatch.setattr("stream.live.encoded.PacketEncoder", DelayingEncoder)
+    worker = Worker()
+    encode = SharedEncode(lambda: EncoderSettings(), [worker])
+    for index in range(6):
+        encode.write(out_frame(index, fresh=index != 2))
+    encode.close()
+    assert [i.packet.pts for i in worker.items] == list(range(6))
+    assert [i.latency_from for i in worker.items] == [100.0, 101.0, None, 103.0, 104.0, 105.0]

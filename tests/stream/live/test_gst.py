@@ -7,7 +7,6 @@ import threading
 import numpy as np
 import pytest
 
-from engines.image import YuvImage
 from stream.live.gst import GstReader, pipeline_for
 from stream.live.sources import SourceError
 from stream.uri import parse_source
