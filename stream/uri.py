@@ -13,8 +13,10 @@ Outputs (``--out``):
 
     FILE.mp4|.mkv|.mov | file://FILE        record (fragmented MP4: a crash loses at most a keyframe interval)
     rtsp://host:port/name                   publish to an RTSP server (e.g. MediaMTX), ANNOUNCE/RECORD
-    rtsp://@[bind]:port/name                serve RTSP ourselves (GStreamer RTSP server; ``@`` as in
-                                            jetson-utils; bind defaults to 127.0.0.1)
+    rtsp://@[bind]:port/name[?user=U&password=P]
+                                            serve RTSP ourselves (GStreamer RTSP server; ``@`` as in
+                                            jetson-utils; bind defaults to 127.0.0.1; with ``user`` and
+                                            ``password`` viewers need basic authentication)
     hls://FOLDER                            HLS playlist ``FOLDER/index.m3u8`` and its segments
     preview://[bind]:port[?token=T]         a web page with a live before/after view and the metrics
     null://                                 discard (for benchmarks)
@@ -39,6 +41,7 @@ _SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pass|pwd|token|key|secret|a
 # Query options each source kind accepts (their values are parsed where they are used).
 _SOURCE_OPTIONS = {"v4l2": {"size", "fps", "format"}, "csi": {"size", "fps", "flip"}, "test": {"size", "fps"}}
 _PREVIEW_OPTIONS = {"token"}
+_SERVE_OPTIONS = {"user", "password"}
 
 
 def redact(text: str) -> str:
@@ -140,8 +143,11 @@ def parse_output(uri: str) -> OutputSpec:
             raise UsageError(f"output {display}: an RTSP output needs a path, e.g. rtsp://@:8554/night")
         if "@" in parts.netloc and not parts.username and not parts.password:
             # rtsp://@[bind]:port/name: we are the server.
+            options = _options(parts.query, _SERVE_OPTIONS, display)
+            if bool(options.get("user")) != bool(options.get("password")):
+                raise UsageError(f"output {display}: give both user= and password=, or neither")
             return OutputSpec("rtsp-serve", host=parts.hostname or "127.0.0.1", port=port, path=mount,
-                              display=display)
+                              options=options, display=display)
         _require_host(uri, display)
         return OutputSpec("rtsp-publish", target=uri, host=parts.hostname or "", port=port, path=mount,
                           display=display)

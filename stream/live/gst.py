@@ -183,11 +183,10 @@ class RtspServer:
     def __init__(self, host: str, port: int, credentials: tuple[str, str] | None = None) -> None:
         repo = require_gst(rtsp_server=True)
         self._GLib, self._Gst, self._Rtsp = repo.GLib, repo.Gst, repo.GstRtspServer
-        self.host, self.port = host, port
+        self.host, self.port, self.credentials = host, port, credentials
         self.server = self._Rtsp.RTSPServer()
         self.server.set_address(host)
         self.server.set_service(str(port))
-        self._credentials = credentials
         if credentials:
             self._set_auth(*credentials)
         self._context = self._GLib.MainContext.new()
@@ -211,7 +210,7 @@ class RtspServer:
         factory = self._Rtsp.RTSPMediaFactory()
         factory.set_launch(launch)
         factory.set_shared(True)
-        if self._credentials:
+        if self.credentials:
             permissions = self._Rtsp.RTSPPermissions()
             permissions.add_role_from_structure(self._Gst.Structure.new_from_string(
                 "user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true"))

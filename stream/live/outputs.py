@@ -81,12 +81,15 @@ class SharedServers:
     rtsp: dict[tuple[str, int], object] = field(default_factory=dict)
     previews: dict[tuple[str, int], object] = field(default_factory=dict)
 
-    def rtsp_server(self, host: str, port: int):
+    def rtsp_server(self, host: str, port: int, credentials: tuple[str, str] | None = None):
         from stream.live.gst import RtspServer
 
-        if (host, port) not in self.rtsp:
-            self.rtsp[(host, port)] = RtspServer(host, port)
-        return self.rtsp[(host, port)]
+        key = (host, port)
+        if key not in self.rtsp:
+            self.rtsp[key] = RtspServer(host, port, credentials=credentials)
+        elif self.rtsp[key].credentials != credentials:
+            raise OutputError(f"RTSP server on {host}:{port}: cameras sharing it must use the same user and password")
+        return self.rtsp[key]
 
     def preview_server(self, host: str, port: int, token: str | None):
         from stream.live.preview import PreviewServer
@@ -262,7 +265,8 @@ class RtspServeOutput:
     def __init__(self, spec: OutputSpec, ctx: OutputContext) -> None:
         self.spec, self.ctx = spec, ctx
         self.name = f"rtsp://{spec.host}:{spec.port}{spec.path}"
-        self.server = ctx.servers.rtsp_server(spec.host, spec.port)
+        user, password = spec.options.get("user"), spec.options.get("password")
+        self.server = ctx.servers.rtsp_server(spec.host, spec.port, (user, password) if user else None)
         self._mount = None
         self._parameter_sets = b""
 

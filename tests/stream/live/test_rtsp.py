@@ -132,3 +132,25 @@ def test_publish_to_an_rtsp_server(tmp_path):
     service.run(duration_s=4)
     receiver.join(timeout=15)
     assert len(received) >= 15 and set(received) == {320}, (len(received), errors)
+
+
+def test_a_served_stream_with_a_password_turns_away_viewers_without_it():
+    port = free_port()
+    config = load_live_config(None, source="test://night?size=320x180&fps=15",
+                              outputs=[f"rtsp://@127.0.0.1:{port}/gate?user=viewer&password=s3cret"])
+    events: list[str] = []
+    service = LiveService(config, lambda cam, message: events.append(message))
+    runner = threading.Thread(target=service.run, kwargs={"duration_s": 30}, daemon=True)
+    runner.start()
+    try:
+        allowed = Viewer(f"rtsp://viewer:s3cret@127.0.0.1:{port}/gate")
+        assert wait_for(lambda: len(allowed.arrivals) >= 10, timeout=20), f"with the password: {allowed.error}"
+        allowed.stop()
+        with pytest.raises(av.error.FFmpegError, match="401|Unauthorized|authori"):
+            av.open(f"rtsp://127.0.0.1:{port}/gate", options={"rtsp_transport": "tcp"}, timeout=(5, 5))
+        with pytest.raises(av.error.FFmpegError, match="401|Unauthorized|authori"):
+            av.open(f"rtsp://viewer:wrong@127.0.0.1:{port}/gate", options={"rtsp_transport": "tcp"}, timeout=(5, 5))
+    finally:
+        service.request_stop()
+        runner.join(timeout=30)
+    assert not any("s3cret" in e for e in events), events

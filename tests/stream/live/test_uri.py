@@ -56,6 +56,8 @@ def test_outputs():
     serve = parse_output("rtsp://@:8554/night")
     assert (serve.kind, serve.host, serve.port, serve.path) == ("rtsp-serve", "127.0.0.1", 8554, "/night")
     assert parse_output("rtsp://@0.0.0.0:9000/x").host == "0.0.0.0"
+    guarded = parse_output("rtsp://@0.0.0.0:8554/gate?user=viewer&password=s3cret")
+    assert guarded.options == {"user": "viewer", "password": "s3cret"} and "s3cret" not in guarded.display
     publish = parse_output("rtsp://user:pw@mediamtx:8554/night")
     assert (publish.kind, publish.target, publish.display) == (
         "rtsp-publish", "rtsp://user:pw@mediamtx:8554/night", "rtsp://***@mediamtx:8554/night")
@@ -70,6 +72,8 @@ def test_outputs():
     ("rtsp://@:8554", "needs a path"),
     ("rtsp://@:99999/x", "port"),
     ("preview://:8080?colour=1", "unknown option"),
+    ("rtsp://@:8554/x?user=viewer", "both user= and password="),
+    ("rtsp://@:8554/x?pass=1", "unknown option"),
     ("hls://", "hls://FOLDER"),
     ("udp://1.2.3.4:5", "unknown scheme"),
 ])
