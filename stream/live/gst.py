@@ -223,12 +223,12 @@ class RtspServer:
 
     def mount_packets(self, path: str, codec: str) -> "RtspMount":
         """A mount fed by ``RtspMount.push`` with Annex B access units of ``codec`` (``h264``/``hevc``),
-        parameter sets before each keyframe; one media shared by every viewer. A viewer's first picture
-        waits for the next keyframe (``live.keyint_s``)."""
+        parameter sets before each keyframe; one media shared by every viewer. The viewer who starts
+        the media asks for a keyframe (``RtspMount.take_keyframe_request``); later viewers of the
+        shared media wait for the next one (``live.keyint_s``)."""
         caps = f"video/x-{PAYLOADERS[codec][0]},stream-format=byte-stream,alignment=au"
-        # Bounded: if the media stalls, the oldest data goes (its viewers recover at the next keyframe).
         launch = (f"( appsrc name=src is-live=true format=time do-timestamp=true caps={caps} "
-                  f"max-bytes={SERVED_BACKLOG_BYTES} leaky-type=downstream "
+                  f"max-bytes={SERVED_BACKLOG_BYTES} "
                   f"! {PAYLOADERS[codec][1]} config-interval=-1 ! {PAYLOADERS[codec][2]} name=pay0 pt=96 )")
         mount = RtspMount(self._Gst)
         factory = self._factory(launch)
@@ -276,9 +276,14 @@ class RtspMount:
 
     def attach(self, _factory, media) -> None:
         """media-configure: a viewer made the shared media start."""
+        appsrc = media.get_element().get_by_name_recurse_up("src")
+        # Bounded: if the media stalls, the oldest data goes (viewers recover at the next keyframe).
+        # leaky-type is GStreamer >= 1.20; older ones (JetPack 5 has 1.16) block-free queue past max-bytes.
+        if appsrc.find_property("leaky-type") is not None:
+            appsrc.set_property("leaky-type", "downstream")
         with self._lock:
             self._media = media
-            self._appsrc = media.get_element().get_by_name_recurse_up("src")
+            self._appsrc = appsrc
             self._keyframe_wanted = True
             self.viewers_served += 1
         media.connect("unprepared", self._detach)
