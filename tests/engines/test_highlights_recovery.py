@@ -11,6 +11,7 @@ import engines.highlights.select as select
 from engines.highlights import HighlightRecovery, HighlightsRecovered, Unchanged, highlight_stats
 from engines.highlights.align import to_display, to_linear
 from engines.highlights.mask import stage_reach
+from engines.highlights.recovery import MIN_SIDE
 from engines.image import YuvImage, image_from_rgb, image_from_rgb_float, image_to_rgb, image_to_rgb_float
 
 H, W = 144, 256
@@ -181,14 +182,19 @@ def test_composed_enhancer_reports_its_stats():
                                                    (101, 135, (51, 68)), (40, 1280, (20, 640)),
                                                    (96, 128, (96, 64))])           # the last: 4:2:2
 def test_small_thin_and_odd_pictures_pass_without_error(height: int, width: int, chroma: tuple[int, int]):
-    rng = np.random.default_rng(1)
+    # One texture (a new one every frame would read as a scene cut and empty the buffer), exposed up
+    # until it clips, so that the fill itself runs at every size that is not too small for it.
+    linear = scene(seed=1, height=height, width=width)
     stage = HighlightRecovery()
-    for gain in (1.0, 1.0, 3.0, 3.0):
-        linear = (0.05 + 0.4 * cv2.GaussianBlur(rng.random((height, width)).astype(np.float32), (0, 0), 2))
-        rgb = to_display(np.repeat(linear[..., None] * gain, 3, axis=2))
+    for gain in (1.0, 1.0, 1.5, 2.2, 3.0, 3.0):
+        rgb = to_display(linear * gain)
         picture = image_from_rgb_float(rgb, 8, False, "bt709", chroma)
         out = stage(picture, picture)
         assert out.y.shape == picture.y.shape and out.u.shape == picture.u.shape
+    if min(height, width) >= MIN_SIDE:
+        assert stage.stats.filled_frames > 0
+    else:
+        assert out is picture and stage.stats.filled_frames == 0
 
 
 def test_a_reference_under_an_enhancement_is_carried_through_its_gain():
