@@ -34,11 +34,12 @@ import numpy as np
 from engines.image import YuvImage, image_from_rgb, resize_image
 from engines.temporal import Enhancer
 from stream.config import CameraConfig, LiveSection
+from stream.encode import EncoderSettings
 from stream.frame import Frame
 from stream.graph import END, BoundedQueue
 from stream.live.encoded import GopQueue, SharedEncode
 from stream.live.metrics import CameraMetrics
-from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, live_encoder_settings, open_output
+from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, open_output
 from stream.live.sources import LiveSource, Reader, SourceError, open_reader
 from stream.pacing import frame_rate
 from stream.planes import matrix_for, rgb_source_tags
@@ -168,7 +169,7 @@ class Camera:
         self._event = lambda message: on_event(self.name, message)
         self.summary = CameraSummary(self.name, metrics)
         self.enhancer = enhancer
-        self.out_bits = 10 if config.encode.pix_fmt.endswith("10le") else 8
+        self.out_bits = EncoderSettings(**config.encode.model_dump()).bit_depth
         self.context = OutputContext(config.name, config.encode, config.live, self._event,
                                      on_reconnect=lambda target: metrics.reconnect(target), servers=servers)
         self.outputs = [open_output(spec, self.context, metrics.snapshot) for spec in self.output_specs]
@@ -177,8 +178,7 @@ class Camera:
         self._packet_workers = [self._worker(o, GopQueue(PACKET_BACKLOG_S, self._drop_counter(o))) for o in muxing]
         frame_outputs: list[Output] = [o for o in self.outputs if o not in muxing]
         if muxing:
-            frame_outputs.append(SharedEncode(
-                lambda: live_encoder_settings(config.encode, config.live, self.context.fps), self._packet_workers))
+            frame_outputs.append(SharedEncode(config.encode, config.live, self._packet_workers))
         self.source = LiveSource(self.spec, config.live, on_event=self._event, on_connected=metrics.connected,
                                  on_retry=lambda: metrics.reconnect("source"), reader_factory=reader_factory)
         self._stop = threading.Event()
@@ -266,12 +266,8 @@ class Camera:
             self._enhance_done.set()
 
     def _record_quality(self, before: YuvImage, after: YuvImage) -> None:
-        luma_before = _mean_luma(before)
-        luma_after = _mean_luma(after)
-        black, white = after.luma_black_white()
-        sample = after.y[::_LUMA_STEP, ::_LUMA_STEP]
-        clipped = float(np.mean(sample >= black + 0.98 * (white - black)))
-        self.metrics.quality(luma_before, luma_after, clipped)
+        luma_before, luma_after = _luma_sample(before), _luma_sample(after)
+        self.metrics.quality(_mean(luma_before), _mean(luma_after), float(np.mean(luma_after >= 0.98)))
 
     def _pace(self) -> None:
         """Emit at the output rate until the source is done and its last frame went out."""
@@ -294,7 +290,6 @@ class Camera:
 
     def _pace_from(self, item: tuple[Frame, YuvImage]) -> None:
         fps = frame_rate(self.live.fps or self.source.nominal_fps or 25.0)
-        self.context.fps = fps
         size = (item[1].width, item[1].height)
         interval = 1.0 / float(fps)
         time_base = Fraction(1) / fps
@@ -344,11 +339,14 @@ class Camera:
             self.metrics.frame("repeated")
 
 
-def _mean_luma(image: YuvImage) -> float:
-    """Mean luma of a picture, 0 (black) … 1 (white), from a sparse grid."""
+def _luma_sample(image: YuvImage) -> np.ndarray:
+    """Luma on a sparse grid, 0 (black) … 1 (white) and beyond for codes outside the nominal range."""
     black, white = image.luma_black_white()
-    sample = image.y[::_LUMA_STEP, ::_LUMA_STEP].astype(np.float32)
-    return float(np.clip((sample.mean() - black) / (white - black), 0.0, 1.0))
+    return (image.y[::_LUMA_STEP, ::_LUMA_STEP].astype(np.float32) - black) / (white - black)
+
+
+def _mean(sample: np.ndarray) -> float:
+    return float(np.clip(sample.mean(), 0.0, 1.0))
 
 
 def no_signal_picture(size: tuple[int, int], camera: str, bits: int = 8) -> YuvImage:

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from stream.encode import EncodedPacket, PacketEncoder
+from stream.config import EncodeSection, LiveSection
+from stream.encode import EncodedPacket, EncoderSettings, PacketEncoder
 from stream.graph import END
 
 FINISH_TIMEOUT_S = 15.0          # how long closing waits for the muxers to write what they hold
@@ -124,11 +125,18 @@ class PacketSinkWorker(Protocol):
     def finish(self) -> None: ...
 
 
+def live_encoder_settings(encode: EncodeSection, live: LiveSection, fps: float) -> EncoderSettings:
+    """The encode section for live use: a keyframe every ``keyint_s``, zero-latency tuning (no B-frames,
+    no lookahead, slice threads)."""
+    return EncoderSettings(**encode.model_dump(), gop=max(1, round(live.keyint_s * fps)), tune="zerolatency")
+
+
 class SharedEncode:
     """A frame output that encodes each picture once and hands the packets to every muxing output.
 
-    ``settings`` makes the encoder settings once the rate is known (at the
-    first picture); ``workers`` each run one ``PacketOutput``. ``close``
+    The encoder opens at the first picture with ``encode`` and ``live``'s
+    keyframe interval at the pictures' rate (the pacer's ``time_base`` is
+    1/fps); ``workers`` each run one ``PacketOutput``. ``close``
     flushes the encoder, lets every worker finish what it holds, and only then
     frees the encoder: its stream is the template a late ``PacketSink`` (the
     next segment, a reconnected server) is still built from.
@@ -139,8 +147,8 @@ class SharedEncode:
 
     name = "encode"
 
-    def __init__(self, settings: Callable[[], Any], workers: list[PacketSinkWorker]) -> None:
-        self.settings, self.workers = settings, workers
+    def __init__(self, encode: EncodeSection, live: LiveSection, workers: list[PacketSinkWorker]) -> None:
+        self.encode, self.live, self.workers = encode, live, workers
         self._encoder: PacketEncoder | None = None
         self._keyframe_next = False
         self.skipped = 0                 # pictures not encoded because nobody wanted them
@@ -155,7 +163,9 @@ class SharedEncode:
         asked = [getattr(output, "wants_keyframe", lambda: False)() for output in outputs]   # each request is taken
         frame = item.frame
         if self._encoder is None:
-            self._encoder = PacketEncoder(self.settings(), time_base=frame.time_base, rate=1 / frame.time_base)
+            rate = 1 / frame.time_base
+            settings = live_encoder_settings(self.encode, self.live, float(rate))
+            self._encoder = PacketEncoder(settings, time_base=frame.time_base, rate=rate)
         self._arrivals[frame.pts] = item.latency_from
         self._hand_out(self._encoder.encode(frame, keyframe=self._keyframe_next or any(asked)))
         self._keyframe_next = False

@@ -17,7 +17,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +24,7 @@ import av
 
 from engines.image import YuvImage
 from stream.config import EncodeSection, LiveSection
-from stream.encode import FRAGMENTED_OPTIONS, EncoderSettings, PacketSink, check_output_path
+from stream.encode import FRAGMENTED_OPTIONS, PacketSink, check_output_path
 from stream.errors import OutputError
 from stream.frame import Frame
 from stream.live.encoded import LivePacket
@@ -71,7 +70,6 @@ class OutputContext:
     on_event: Callable[[str], None]
     on_reconnect: Callable[[str], None]
     servers: "SharedServers"
-    fps: Fraction = Fraction(25)
 
 
 @dataclass
@@ -106,12 +104,6 @@ class SharedServers:
             server.close()
         self.rtsp.clear()
         self.previews.clear()
-
-
-def live_encoder_settings(encode: EncodeSection, live: LiveSection, fps: Fraction) -> EncoderSettings:
-    """The encode section for live use: a keyframe every ``keyint_s``, zero-latency tuning (no B-frames, no lookahead)."""
-    return EncoderSettings(codec=encode.codec, crf=encode.crf, preset=encode.preset, pix_fmt=encode.pix_fmt,
-                           gop=max(1, round(live.keyint_s * float(fps))), tune="zerolatency")
 
 
 class FileOutput:

@@ -8,7 +8,8 @@ from fractions import Fraction
 import numpy as np
 
 from engines.image import YuvImage
-from stream.encode import EncodedPacket, EncoderSettings
+from stream.config import EncodeSection, LiveSection
+from stream.encode import EncodedPacket
 from stream.frame import Frame
 from stream.graph import END
 from stream.live.encoded import GopQueue, LivePacket, SharedEncode
@@ -104,7 +105,7 @@ def out_frame(index: int, fresh: bool = True) -> OutFrame:
 
 def test_shared_encode_hands_the_same_packets_to_every_muxer():
     workers = [Worker(), Worker()]
-    encode = SharedEncode(lambda: EncoderSettings(gop=5, tune="zerolatency"), workers)
+    encode = SharedEncode(EncodeSection(), LiveSection(keyint_s=0.5), workers)   # a keyframe every 5 pictures
     for index in range(12):
         encode.write(out_frame(index, fresh=index != 3))
     encode.close()
@@ -120,7 +121,7 @@ def test_shared_encode_hands_the_same_packets_to_every_muxer():
 def test_shared_encode_rests_while_nobody_listens_and_starts_a_new_viewer_on_a_keyframe():
     viewers = Viewers()
     worker = Worker(viewers)
-    encode = SharedEncode(lambda: EncoderSettings(gop=50, tune="zerolatency"), [worker])
+    encode = SharedEncode(EncodeSection(), LiveSection(keyint_s=5.0), [worker])  # every 50 pictures
     for index in range(5):                          # mounted, nobody watching: nothing is encoded
         encode.write(out_frame(index))
     assert worker.items == [] and encode.skipped == 5
@@ -163,7 +164,7 @@ class DelayingEncoder:
 def test_a_delayed_packet_keeps_the_arrival_time_of_its_own_picture(monkeypatch):
     monkeypatch.setattr("stream.live.encoded.PacketEncoder", DelayingEncoder)
     worker = Worker()
-    encode = SharedEncode(lambda: EncoderSettings(), [worker])
+    encode = SharedEncode(EncodeSection(), LiveSection(), [worker])
     for index in range(6):
         encode.write(out_frame(index, fresh=index != 2))
     encode.close()
