@@ -6,6 +6,7 @@ A bad file or value is a ``UsageError`` with one line naming the field.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any, Literal
 
@@ -203,7 +204,7 @@ def _apply(data: dict[str, Any], overrides: dict[str, Any] | None) -> None:
 
 def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     """``top`` over ``base``, mappings merged key by key (copies; neither input changes)."""
-    merged = {key: (dict(value) if isinstance(value, dict) else value) for key, value in base.items()}
+    merged = copy.deepcopy(base)
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _deep_merge(merged[key], value)

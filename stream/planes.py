@@ -65,7 +65,7 @@ def frame_to_image(frame: av.VideoFrame) -> tuple[YuvImage, tuple[int, int], Col
     full_range = full_by_format or tags.color_range == 2
     dtype = np.uint8 if bits == 8 else np.uint16
     planes = [_plane_view(plane, dtype) for plane in frame.planes[:3]]
-    y, u, v = _pad_even(planes, frame.width, frame.height)
+    y, u, v = pad_even(planes, frame.width, frame.height)
     image = YuvImage(y, u, v, bits, full_range, matrix_for(tags.colorspace, frame.height))
     return image, (frame.width, frame.height), tags
 
@@ -77,7 +77,7 @@ def image_to_frame(image: YuvImage, pix_fmt: str, tags: ColourTags) -> av.VideoF
     averaged down to 4:2:0.
     """
     frame = av.VideoFrame(image.width, image.height, pix_fmt)
-    planes = (image.y, to_420(image.u, image.height, image.width), to_420(image.v, image.height, image.width))
+    planes = (image.y, _to_420(image.u, image.height, image.width), _to_420(image.v, image.height, image.width))
     dtype = np.uint8 if image.bit_depth == 8 else np.uint16
     for plane, data in zip(frame.planes, planes):
         _plane_view(plane, dtype)[...] = data
@@ -95,7 +95,7 @@ def _plane_view(plane, dtype) -> np.ndarray:
     return rows[:, : plane.width]
 
 
-def _pad_even(planes: list[np.ndarray], width: int, height: int) -> list[np.ndarray]:
+def pad_even(planes: list[np.ndarray], width: int, height: int) -> list[np.ndarray]:
     """Pad luma to even (width, height) by edge repetition, and chroma to match its subsampling.
 
     4:2:0 chroma of an odd-sized frame is already ceil(size / 2) and needs nothing;
@@ -114,7 +114,7 @@ def _pad_even(planes: list[np.ndarray], width: int, height: int) -> list[np.ndar
     return [y, u, v]
 
 
-def to_420(chroma: np.ndarray, luma_height: int, luma_width: int) -> np.ndarray:
+def _to_420(chroma: np.ndarray, luma_height: int, luma_width: int) -> np.ndarray:
     """Average 4:2:2 or 4:4:4 chroma (even-sized) down to 4:2:0; 4:2:0 passes through."""
     if chroma.shape == (luma_height // 2, luma_width // 2):
         return chroma

@@ -22,7 +22,7 @@ Outputs (``--out``):
     null://                                 discard (for benchmarks)
 
 Options ride in the query string (``test://night?size=640x360&fps=25``); anything
-the parser does not know is a ``UsageError`` naming it. ``redact`` removes
+the parser does not know, or a value it cannot read, is a ``UsageError`` naming it. ``redact`` removes
 credentials (``user:pass@``, ``password=``/``token=`` query values) from any
 text that may reach a log, an error message or a metric label.
 """
@@ -103,6 +103,7 @@ def parse_source(uri: str) -> SourceSpec:
         return SourceSpec("http", uri, {}, display)
     parts = urlsplit(uri)
     options = _options(parts.query, _SOURCE_OPTIONS.get(scheme, set()), display)
+    _check_source_options(options, display)
     if scheme == "v4l2":
         device = parts.path or parts.netloc
         if not device.startswith("/dev/"):
@@ -188,6 +189,16 @@ def _split(uri: str) -> tuple[str, str, str, str]:
     match = re.match(r"([a-zA-Z][a-zA-Z0-9+.-]*)://(.*)$", uri, re.DOTALL)
     scheme, rest = (match.group(1).lower(), match.group(2)) if match else ("file", uri)
     return uri, redact(uri), scheme, rest
+
+
+def _check_source_options(options: dict[str, str], display: str) -> None:
+    """Fail at parse time, not in the camera's thread: the values stay text for the readers to use."""
+    if "size" in options:
+        parse_size(options["size"], display)
+    if "fps" in options:
+        parse_rate(options["fps"], display)
+    if options.get("flip", "0") not in tuple("01234567"):
+        raise UsageError(f"{display}: flip {options['flip']!r} is not nvvidconv's flip-method 0-7")
 
 
 def _options(query: str, allowed: set[str], display: str) -> dict[str, str]:

@@ -26,7 +26,7 @@ from engines.image import YuvImage
 from stream.errors import NocturneError
 from stream.live.sources import Decoded, SourceError
 from stream.pacing import frame_rate
-from stream.planes import matrix_for, rgb_source_tags
+from stream.planes import matrix_for, pad_even, rgb_source_tags
 from stream.uri import SourceSpec, parse_rate, parse_size
 
 _PULL_NS = 200_000_000            # appsink polls (0.2 s) so a stop request is seen quickly
@@ -110,9 +110,9 @@ class GstReader:
             raise SourceError(reason)
 
     def frames(self, stop) -> Iterator[Decoded]:
-        repo = require_gst()
-        Gst, GstVideo = repo.Gst, repo.GstVideo
+        GstVideo = require_gst().GstVideo
         silent_since = time.monotonic()
+        caps = info = tags = matrix = None           # what a sample's caps say, worked out once per caps
         while not stop.is_set():
             sample = self._sink.emit("try-pull-sample", _PULL_NS)
             if sample is None:
@@ -125,11 +125,14 @@ class GstReader:
                     raise SourceError(f"no frame within {self.timeout_s:g} s")
                 continue
             started = time.perf_counter()
-            info = GstVideo.VideoInfo.new_from_caps(sample.get_caps())
-            if self.nominal_fps is None and info.fps_n and info.fps_d:
-                self.nominal_fps = info.fps_n / info.fps_d
-            tags = rgb_source_tags(info.height)          # videoconvert/nvvidconv give untagged limited range
-            image = _i420_image(sample.get_buffer(), info, Gst, matrix_for(tags.colorspace, info.height))
+            if caps is None or not sample.get_caps().is_equal(caps):
+                caps = sample.get_caps()
+                info = GstVideo.VideoInfo.new_from_caps(caps)
+                if info.fps_n and info.fps_d:
+                    self.nominal_fps = info.fps_n / info.fps_d
+                tags = rgb_source_tags(info.height)      # videoconvert/nvvidconv give untagged limited range
+                matrix = matrix_for(tags.colorspace, info.height)
+            image = _i420_image(sample.get_buffer(), info, matrix)
             silent_since = time.monotonic()
             yield Decoded(image, (info.width, info.height), tags, 0, time.perf_counter() - started)
 
@@ -149,25 +152,21 @@ class GstReader:
             pipeline.set_state(require_gst().Gst.State.NULL)
 
 
-def _i420_image(buffer, info, Gst, matrix: str) -> YuvImage:
-    """Copy an I420 buffer's planes (strides and offsets from ``info``) into a ``YuvImage``."""
-    ok, mapped = buffer.map(Gst.MapFlags.READ)
-    if not ok:
-        raise SourceError("GStreamer: a buffer could not be read")
-    try:
-        data = np.frombuffer(mapped.data, dtype=np.uint8)
-        planes = []
-        for index, (height, width) in enumerate(((info.height, info.width),
-                                                 ((info.height + 1) // 2, (info.width + 1) // 2),
-                                                 ((info.height + 1) // 2, (info.width + 1) // 2))):
-            offset, stride = info.offset[index], info.stride[index]
-            rows = data[offset: offset + stride * height].reshape(height, stride)
-            planes.append(np.ascontiguousarray(rows[:, :width]))
-    finally:
-        buffer.unmap(mapped)
-    y, u, v = planes
-    if y.shape[0] % 2 or y.shape[1] % 2:         # nocturne's planes are even-sized (see stream.planes)
-        y = np.pad(y, ((0, y.shape[0] % 2), (0, y.shape[1] % 2)), mode="edge")
+def _i420_image(buffer, info, matrix: str) -> YuvImage:
+    """Copy an I420 buffer's planes (strides and offsets from ``info``) into a ``YuvImage``.
+
+    ``extract_dup`` makes the one copy: a mapped buffer's memory is GStreamer's again after
+    ``unmap``, and whether PyGObject hands it out as a view or a copy depends on its overrides.
+    """
+    data = np.frombuffer(buffer.extract_dup(0, buffer.get_size()), dtype=np.uint8)
+    planes = []
+    for index, (height, width) in enumerate(((info.height, info.width),
+                                             ((info.height + 1) // 2, (info.width + 1) // 2),
+                                             ((info.height + 1) // 2, (info.width + 1) // 2))):
+        offset, stride = info.offset[index], info.stride[index]
+        rows = data[offset: offset + stride * height].reshape(height, stride)
+        planes.append(np.ascontiguousarray(rows[:, :width]))
+    y, u, v = pad_even(planes, info.width, info.height)       # nocturne's planes are even-sized
     return YuvImage(y, u, v, 8, False, matrix)
 
 
@@ -263,7 +262,6 @@ class RtspMount:
         self._media = None
         self._appsrc = None
         self._keyframe_wanted = False
-        self.viewers_served = 0
 
     @property
     def watched(self) -> bool:
@@ -285,7 +283,6 @@ class RtspMount:
             self._media = media
             self._appsrc = appsrc
             self._keyframe_wanted = True
-            self.viewers_served += 1
         media.connect("unprepared", self._detach)
 
     def _detach(self, media) -> None:

@@ -57,6 +57,7 @@ STILL_AWAY_EVERY_S = 30.0         # how often a camera that stays away is mentio
 # test://PATTERN: "night" is the demo's street (SceneReader); the others are lavfi source graphs
 # ({w}, {h}, {fps} filled in) read by AvReader.
 SCENE_PATTERN = "night"
+TEST_SIZE, TEST_FPS = "640x360", "25"          # a test:// pattern's size and rate unless given
 LAVFI_PATTERNS = {
     "testsrc2": "testsrc2=size={w}x{h}:rate={fps}",
     "smptebars": "smptehdbars=size={w}x{h}:rate={fps}",
@@ -147,8 +148,8 @@ class AvReader:
             if spec.target not in LAVFI_PATTERNS:
                 known = ", ".join([SCENE_PATTERN, *LAVFI_PATTERNS])
                 raise SourceError(f"test://{spec.target}: unknown pattern (known: {known})")
-            width, height = parse_size(spec.options.get("size", "640x360"), spec.display)
-            fps = parse_rate(spec.options.get("fps", "25"), spec.display)
+            width, height = parse_size(spec.options.get("size", TEST_SIZE), spec.display)
+            fps = parse_rate(spec.options.get("fps", TEST_FPS), spec.display)
             graph = LAVFI_PATTERNS[spec.target].format(w=width, h=height, fps=f"{fps:g}")
             return graph, "lavfi", {}
         return spec.target, None, {}
@@ -174,7 +175,6 @@ class AvReader:
 
     def frames(self, stop: threading.Event) -> Iterator[Decoded]:
         video = self._video
-        time_base = video.time_base or Fraction(1, 90000)
         clock_start: tuple[float, float] | None = None       # (monotonic, media seconds) of the first frame
         last_media_s = 0.0
         step = 1.0 / (self.nominal_fps or 25.0)
@@ -189,7 +189,7 @@ class AvReader:
                     if self.paced:
                         # Timestamps only pace files and patterns (live frames get nocturne's clock); a frame
                         # without pts (the first of an RTSP stream may have none) continues at the nominal rate.
-                        media_s = float(av_frame.pts * time_base) if av_frame.pts is not None else last_media_s + step
+                        media_s = av_frame.time if av_frame.time is not None else last_media_s + step
                         last_media_s = media_s
                         clock_start = clock_start or (time.monotonic(), media_s)
                         wait = clock_start[0] + (media_s - clock_start[1]) - time.monotonic()
@@ -213,16 +213,16 @@ class SceneReader:
     """``test://night``: the demo's dark street (``stream.demo.DarkStreet``) rendered live, paced at ``fps``."""
 
     def __init__(self, spec: SourceSpec, live: LiveSection) -> None:
-        self.size = parse_size(spec.options.get("size", "640x360"), spec.display)
-        self.nominal_fps = parse_rate(spec.options.get("fps", "25"), spec.display)
+        self.size = parse_size(spec.options.get("size", TEST_SIZE), spec.display)
+        self.nominal_fps = parse_rate(spec.options.get("fps", TEST_FPS), spec.display)
         self.paced = live.realtime
         self.tags = rgb_source_tags(self.size[1])
         self.matrix = matrix_for(self.tags.colorspace, self.size[1])
 
     def open(self, known_fps: float | None = None) -> None:
-        from stream.demo import DarkStreet
+        from stream.demo import FPS, DarkStreet     # here: stream.demo imports the whole offline pipeline
 
-        self._scene = DarkStreet()
+        self._scene, self._scene_fps = DarkStreet(), FPS
 
     def frames(self, stop: threading.Event) -> Iterator[Decoded]:
         from engines.image import image_from_rgb
@@ -235,7 +235,7 @@ class SceneReader:
                 if wait > 0 and stop.wait(wait):
                     return
             started = time.perf_counter()
-            rgb = self._scene.rgb(round(index * 25 / self.nominal_fps))      # the scene moves at its own 25 fps
+            rgb = self._scene.rgb(round(index * self._scene_fps / self.nominal_fps))     # the scene moves at its own rate
             if rgb.shape[1::-1] != self.size:
                 rgb = cv2.resize(rgb, self.size, interpolation=cv2.INTER_AREA)
             yield Decoded(image_from_rgb(rgb, matrix=self.matrix), self.size, self.tags, 0,
@@ -306,6 +306,8 @@ class LiveSource:
                 self.nominal_fps = reader.nominal_fps or self.nominal_fps
                 for decoded in reader.frames(stop):
                     if away_since is not None:
+                        # A GStreamer reader learns the rate from its first frame's caps, not at open.
+                        self.nominal_fps = reader.nominal_fps or self.nominal_fps
                         self._announce_back(ever_connected, away_since)
                         ever_connected, away_since = True, None
                         backoff.reset()

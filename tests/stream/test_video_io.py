@@ -137,7 +137,7 @@ def test_odd_size_input(cli, clips, out):
     assert result.code == 0, result.stderr
     stream = media.probe(target)[0]
     # 4:2:0 encoders need even sizes: the product pads 161×97 to 162×98 by repeating
-    # the last column and row (stream.planes._pad_even); the picture itself is not scaled.
+    # the last column and row (stream.planes.pad_even); the picture itself is not scaled.
     assert (stream["width"], stream["height"]) == (162, 98)
     frames = media.decoded_frames(target)
     assert len(frames) == 10

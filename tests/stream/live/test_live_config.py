@@ -68,3 +68,12 @@ def test_mistakes_are_one_line(tmp_path, text, source, message):
 def test_shipped_configs_load(name):
     config = load_live_config(CONFIGS / name)
     assert config.cameras and all(camera.outputs for camera in config.cameras)
+
+
+def test_merging_camera_sections_leaves_the_shared_defaults_alone():
+    from stream.config import _deep_merge
+
+    defaults = {"live": {"reconnect": {"max_s": 2}}}
+    merged = _deep_merge(defaults, {"name": "yard"})                  # a camera without a live section
+    merged["live"]["reconnect"]["max_s"] = 9             # what applying a camera's overrides does
+    assert defaults == {"live": {"reconnect": {"max_s": 2}}}

@@ -141,3 +141,22 @@ def test_refused_connection_is_described_without_the_url():
         av.open("rtsp://admin:hunter2@127.0.0.1:9/x", timeout=(2, 2))
     text = describe_failure(caught.value, 2)
     assert "refused" in text and "hunter2" not in text
+
+
+class RateAtFirstFrame(ScriptedReader):
+    """Like a GStreamer reader: the rate is known from the first sample's caps, not at open."""
+
+    def open(self, known_fps=None) -> None:
+        super().open(known_fps)
+        self.nominal_fps = None
+
+    def frames(self, stop):
+        self.nominal_fps = 30.0
+        yield from super().frames(stop)
+
+
+def test_a_rate_learnt_at_the_first_frame_reaches_the_source():
+    source = LiveSource(parse_source("v4l2:///dev/video0"), live(), lambda e: None,
+                        reader_factory=lambda spec, cfg: RateAtFirstFrame([2, "end"], []))
+    first = next(source.frames(threading.Event()))
+    assert first.index == 0 and source.nominal_fps == 30.0

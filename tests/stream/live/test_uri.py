@@ -44,6 +44,9 @@ def test_source_display_hides_credentials():
     ("v4l2://video0", "v4l2:///dev/videoN"),
     ("csi://left", "csi://N"),
     ("test://night?colour=red", "unknown option 'colour'"),
+    ("test://testsrc2?size=abc", "not WIDTHxHEIGHT"),          # read at start-up, not in the camera's thread
+    ("v4l2:///dev/video0?fps=0", "must be in"),
+    ("csi://0?flip=x", "flip-method"),
     ("rtsp:///nohost", "no host"),
 ])
 def test_bad_sources(uri, message):
