@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import select
 import socket
 import subprocess
 import sys
@@ -31,13 +32,14 @@ class RtspCamera:
 
     def start(self, timeout: float = 20.0) -> float:
         """Start serving; returns ``time.monotonic()`` at which it listens."""
+        # stderr is not read by anyone: a pipe could fill with GStreamer's warnings and stall the camera.
         self.process = subprocess.Popen([sys.executable, str(CAMERA_SCRIPT), str(self.port), *self.args],
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + timeout
-        line = self.process.stdout.readline()
-        if line.strip() != "ready" or time.monotonic() > deadline:
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready, _, _ = select.select([self.process.stdout], [], [], timeout)
+        line = self.process.stdout.readline() if ready else ""
+        if line.strip() != "ready":
             self.kill()
-            raise RuntimeError(f"the test camera did not start: {line!r}")
+            raise RuntimeError(f"the test camera did not start within {timeout:g} s: {line!r}")
         return time.monotonic()
 
     def kill(self) -> None:

@@ -18,13 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stream.live.gst import RtspServer  # noqa: E402
-
-
-def launch(width: int, height: int, fps: int) -> str:
-    """A live moving pattern, a keyframe every half second (so a reconnect is quick), as RTP H.264."""
-    return (f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1 "
-            f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={max(1, fps // 2)} "
-            f"! rtph264pay name=pay0 pt=96 config-interval=1 )")
+from tools.bench_live import camera_launch  # noqa: E402 — the same camera the latency bench uses
 
 
 def main() -> None:
@@ -39,7 +33,7 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
     credentials = (args.user, args.password) if args.user else None
     server = RtspServer("127.0.0.1", args.port, credentials=credentials)
-    server.mount_launch(args.path, launch(width, height, args.fps))
+    server.mount_launch(args.path, camera_launch(width, height, args.fps))
     print("ready", flush=True)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())

@@ -28,6 +28,7 @@ from stream.live.service import LiveService
 
 
 def camera_launch(width: int, height: int, fps: int) -> str:
+    """A live moving pattern, a keyframe every half second (so a reconnect is quick), as RTP H.264."""
     return (f"( videotestsrc is-live=true pattern=ball ! video/x-raw,width={width},height={height},framerate={fps}/1 "
             f"! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={max(1, fps // 2)} "
             f"! rtph264pay name=pay0 pt=96 config-interval=1 )")
@@ -99,7 +100,7 @@ def main() -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {_cores()} cores; fps {args.fps}, "
           f"{args.seconds:g} s per row; preset {args.preset or 'of the config'}; "
           "latency = decode + decode→encoded picture at the RTSP server")
-    print("| model | size | frames in per s | dropped | added latency median | p95 | model time | encode time "
+    print("| model | size | frames in per s | dropped + late | added latency median | p95 | model time | encode time "
           "| bound (1 frame + model) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:

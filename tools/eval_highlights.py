@@ -335,13 +335,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/highlights"))
     args = parser.parse_args()
     clips = [make_ramp_clip(args.data / name, args.width) for name in args.clips.split(",") if name]
-    results, peaks = evaluate(clips, default_methods(args.fusion))
+    methods = default_methods(args.fusion)          # one FusionNet load for both measurements
+    results, peaks = evaluate(clips, methods)
     table = markdown_table(results, clips, args.width)
     quiet = quiet_cost(clips[0])
     table += (f"\n\nThe stage on {clips[0].name} darkened so that nothing clips (its fixed cost: thumbnails "
               f"and masks): {quiet:.1f} ms per frame.")
     lamp_clip, cores = make_lamp_clip(clips[0])
-    kept = {name: lamp_kept(lamp_clip, cores, make) for name, make in default_methods(args.fusion).items()}
+    kept = {name: lamp_kept(lamp_clip, cores, make) for name, make in methods.items()}
     table += ("\n\nA real light must stay: share of a sweeping headlight's core still white "
               f"({lamp_clip.name}, gain 1): " + ", ".join(f"{name} {100 * v:.1f} %" for name, v in kept.items()) + ".")
     print(table)

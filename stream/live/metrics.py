@@ -3,7 +3,7 @@
 Every series is labelled by ``camera`` (the configured name, never the URL:
 URLs may hold credentials). Times are seconds; lumas are 0..1 (black..white).
 
-    nocturne_stage_seconds{camera,stage}          histogram: decode, enhance, encode:<output>
+    nocturne_stage_seconds{camera,stage}          histogram: decode, enhance, output:encode (the shared encode), output:<name>
     nocturne_latency_seconds{camera,output}       histogram: a frame's decode → its write to that output
     nocturne_frames_total{camera,kind}            in, enhanced, out, repeated, no_signal
     nocturne_dropped_frames_total{camera,where}   source, enhance, output:<name>, late (pacer ticks missed)

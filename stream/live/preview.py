@@ -49,9 +49,16 @@ class CameraFeed:
         self._jpegs: dict[tuple[int, bool], bytes] = {}      # (sequence, after) → JPEG, current sequence only
         self.sequence = 0
         self.closed = False
+        self._updated_at = -1.0
 
     def update(self, before: YuvImage | None, after: YuvImage | None) -> None:
-        """A new pair; (None, None) ends the feed (viewers' streams end)."""
+        """A new pair; (None, None) ends the feed (viewers' streams end). Pairs closer than 1/``MAX_FPS``
+        to the last one kept are ignored, so that viewers who wake at different moments still share
+        one JPEG per picture instead of each encoding the pacer's newest."""
+        now = time.monotonic()
+        if after is not None and now - self._updated_at < 1.0 / MAX_FPS:
+            return
+        self._updated_at = now
         with self._condition:
             self._pictures = (before, after)
             self._jpegs.clear()

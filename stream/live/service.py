@@ -36,7 +36,6 @@ class LiveService:
                 section = camera.runtime
                 self.choices[section] = select_runtime(section.backend, section.device, section.threads)
         self._stop = threading.Event()
-        self.stop_signal: int | None = None
         self.closing = False            # outputs are being finalised: a second Ctrl-C must not cut them
         self.cameras: list[Camera] = []
         try:
@@ -61,8 +60,8 @@ class LiveService:
         return [server.url for server in self.servers.previews.values()]
 
     def request_stop(self, signal_number: int | None = None) -> None:
-        """Stop every camera (safe from a signal handler); ``run`` then finalises and returns."""
-        self.stop_signal = signal_number
+        """Stop every camera (safe from a signal handler); ``run`` then finalises and returns. The signal
+        is not kept: a stop is a live run's normal end (exit code 0), unlike an offline job's."""
         self._stop.set()
 
     def run(self, duration_s: float | None = None) -> list[CameraSummary]:
