@@ -14,9 +14,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from engines.highlights.align import luma_linear, to_linear
+from engines.highlights.mask import measurable
 from engines.image import YuvImage
 
 
@@ -37,6 +40,17 @@ class Entry:
     clipped: np.ndarray
     clipped_share: float
     image: YuvImage | None = field(default=None, repr=False)
+
+    # Worked out once per frame, not once per frame it is compared with (up to K of them).
+    @cached_property
+    def luma(self) -> np.ndarray:
+        """(h, w) float32 linear luminance of the thumbnail."""
+        return luma_linear(to_linear(self.rgb))
+
+    @cached_property
+    def measurable(self) -> np.ndarray:
+        """(h, w) bool: where the thumbnail is neither clipped nor too dark to compare exposures."""
+        return measurable(self.rgb)
 
 
 class ReferenceBuffer:

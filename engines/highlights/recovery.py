@@ -144,10 +144,11 @@ class HighlightRecovery:
         self.stats.clipped_share_sum += share
         self.stats.reference_age = None
         result = enhanced
+        entry = Entry(now, thumb_in, clip_in, float(in_core.mean()), image=source)
         if in_core.any() or out_core.any():
             chosen = None
             if in_core.any():
-                chosen = self.selector.choose(thumb_in, self.buffer.candidates(), now)
+                chosen = self.selector.choose(entry, self.buffer.candidates(), now)
                 self.buffer.pin(chosen[0] if chosen else None)
                 self.stats.switches = self.selector.switches
             if chosen is not None:
@@ -157,7 +158,7 @@ class HighlightRecovery:
             if chosen is not None or (out_core & ~in_core).any():
                 result = self._fill(source, enhanced, (thumb_in, clip_in), (thumb_out, clip_out), chosen)
                 self.stats.filled_frames += 1
-        self.buffer.push(Entry(now, thumb_in, clip_in, float(in_core.mean()), image=source))
+        self.buffer.push(entry)            # its luma, measured as the current frame, serves it as a candidate
         return result
 
     def _watch_for_cut(self, source: YuvImage, thumb: np.ndarray) -> None:

@@ -33,7 +33,7 @@ import numpy as np
 
 from engines.highlights.align import exposure_ratio, global_homography, luma_linear, to_linear, warp_image
 from engines.highlights.buffer import Entry
-from engines.highlights.mask import WELL_EXPOSED_MASK, clipped_any, measurable, well_exposed
+from engines.highlights.mask import WELL_EXPOSED_MASK, measurable, well_exposed
 
 MIN_SCORE = 0.15
 SWITCH_MARGIN = 1.25
@@ -73,9 +73,9 @@ class CandidateScore:
                 f"age {self.age_factor:.2f}")
 
 
-def score_candidate(current_rgb: np.ndarray, current_clipped: np.ndarray, candidate: Entry, now: int,
-                    capacity: int, start: np.ndarray | None = None) -> CandidateScore | None:
-    """Score one candidate on thumbnails (same size). None: it cannot be matched at all.
+def score_candidate(current: Entry, candidate: Entry, now: int, capacity: int,
+                    start: np.ndarray | None = None) -> CandidateScore | None:
+    """Score one candidate against the current frame, on thumbnails (same size). None: no match at all.
 
     Alignment: ECC on the two lumas *clipped alike* (the candidate brought to the
     current exposure, then clipped at white), so a white area that grew with
@@ -84,19 +84,18 @@ def score_candidate(current_rgb: np.ndarray, current_clipped: np.ndarray, candid
     and whichever leaves the smaller residual in the ring is kept.
     ``start``: this candidate's homography from the previous frame, to start ECC from.
     """
-    height, width = current_clipped.shape
+    height, width = current.clipped.shape
     if candidate.rgb.shape[:2] != (height, width):
         return None
-    core = current_clipped > CLIPPED_CORE
-    cur_luma = luma_linear(to_linear(current_rgb))
-    cand_luma = luma_linear(to_linear(candidate.rgb))
-    rough = exposure_ratio(cur_luma, cand_luma, measurable(current_rgb) & measurable(candidate.rgb)) or 1.0
+    core = current.clipped > CLIPPED_CORE
+    cur_luma, cand_luma = current.luma, candidate.luma
+    rough = exposure_ratio(cur_luma, cand_luma, current.measurable & candidate.measurable) or 1.0
     ecc = global_homography(np.minimum(cur_luma, 1.0), np.minimum(rough * cand_luma, 1.0), start)
     best: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray, float] | None = None
     for homography in (ecc, np.eye(3, dtype=np.float32)):
         warped_rgb, inside = warp_image(candidate.rgb, homography, (width, height))
         warped_luma = luma_linear(to_linear(warped_rgb))
-        usable = inside & measurable(warped_rgb) & measurable(current_rgb)
+        usable = inside & measurable(warped_rgb) & current.measurable
         ratio = exposure_ratio(cur_luma, warped_luma, usable)
         if ratio is None:
             continue
@@ -143,15 +142,13 @@ class ReferenceSelector:
         self._outscored = 0
         self._homographies = {}
 
-    def choose(self, current_rgb: np.ndarray, candidates: list[Entry], now: int) -> tuple[Entry, CandidateScore] | None:
-        """Score ``candidates`` against the current thumbnail; return the reference to use, or None."""
-        clipped = clipped_any(current_rgb)
+    def choose(self, current: Entry, candidates: list[Entry], now: int) -> tuple[Entry, CandidateScore] | None:
+        """Score ``candidates`` against the current frame's entry; return the reference to use, or None."""
         scored: list[tuple[Entry, CandidateScore]] = []
         for entry in candidates:
-            if not _may_cover(entry, clipped):
+            if not _may_cover(entry, current.clipped):
                 continue                      # clipped where we are: cheap to rule out before aligning
-            score = score_candidate(current_rgb, clipped, entry, now, self.capacity,
-                                    self._homographies.get(entry.index))
+            score = score_candidate(current, entry, now, self.capacity, self._homographies.get(entry.index))
             if score is not None:
                 scored.append((entry, score))
         self._homographies = {s.index: s.homography for _, s in scored}

@@ -8,7 +8,7 @@ import torch
 
 from engines.highlights.buffer import Entry, ReferenceBuffer
 from engines.highlights.fusion import KNEE, WHITE, classical_fill, roll_off
-from engines.highlights.mask import CLIP_HIGH, CLIP_LOW, clipped_mask, dilation_radius, feathered, stage_reach
+from engines.highlights.mask import CLIP_HIGH, CLIP_LOW, clipped_any, clipped_mask, dilation_radius, feathered, stage_reach
 from engines.image import image_from_rgb
 from engines.models.fusion_net import FusionNet
 
@@ -108,14 +108,15 @@ def test_selector_keeps_its_reference_until_another_is_clearly_and_lastingly_bet
 
     scripted: dict[int, float] = {}
 
-    def fake_score(current_rgb, current_clipped, entry, now, capacity, start=None):
+    def fake_score(current, entry, now, capacity, start=None):
         value = scripted[entry.index]
         return select.CandidateScore(entry.index, now - entry.index, value, 1.0, 1.0, 1.0, 2.0, np.eye(3))
 
     monkeypatch.setattr(select, "score_candidate", fake_score)
     selector = select.ReferenceSelector(capacity=8)
-    current = np.full((8, 8, 3), 0.3, np.float32)
-    current[2:6, 2:6] = 1.0                               # a clipped patch
+    rgb = np.full((8, 8, 3), 0.3, np.float32)
+    rgb[2:6, 2:6] = 1.0                                   # a clipped patch
+    current = Entry(99, rgb, clipped_any(rgb), 0.25)
     a, b = _entry(0, 0.0), _entry(1, 0.0)
 
     def choose(score_a: float, score_b: float, now: int):
