@@ -126,6 +126,10 @@ class CameraMetrics:
         self.metrics.connected.labels(self.name).set(1 if up else 0)
         if not up:
             self._previous_luma = None      # the next frame starts a new flicker history
+            # The input rate only updates when frames arrive: without this it would show the last
+            # rate for as long as the camera stays away.
+            self._rates["in"] = _RateMeter()
+            self.metrics.fps.labels(self.name, "in").set(0)
 
     def quality(self, luma_before: float, luma_after: float, clipped_share: float) -> None:
         """Record a frame's mean lumas (0..1) and clipped share; updates the flicker mean."""
@@ -145,14 +149,16 @@ class CameraMetrics:
 
     def dropped_total(self, excluding: str = "") -> int:
         """Frames dropped anywhere in this camera, but at ``excluding`` (a ``where`` label)."""
-        return int(sum(s.value for s in _samples(self.metrics, "nocturne_dropped_frames_total", self.name)
+        return int(sum(s.value for s in _samples(self.metrics, {"nocturne_dropped_frames_total"}, self.name)
                        if s.labels.get("where") != excluding))
 
     def snapshot(self) -> dict[str, float]:
         """Plain numbers for the preview page (read back from the registry: one source of truth)."""
         v, n = self.metrics.value, self.name
-        latency_sum = sum(s.value for s in _samples(self.metrics, "nocturne_latency_seconds_sum", n))
-        latency_count = sum(s.value for s in _samples(self.metrics, "nocturne_latency_seconds_count", n))
+        sums = {"nocturne_latency_seconds_sum": 0.0, "nocturne_latency_seconds_count": 0.0}
+        for sample in _samples(self.metrics, set(sums), n):
+            sums[sample.name] += sample.value
+        latency_sum, latency_count = sums.values()
         return {
             "connected": v("nocturne_source_connected", {"camera": n}),
             "fps_in": v("nocturne_fps", {"camera": n, "direction": "in"}),
@@ -169,8 +175,9 @@ class CameraMetrics:
         }
 
 
-def _samples(metrics: LiveMetrics, sample_name: str, camera: str):
+def _samples(metrics: LiveMetrics, sample_names: set[str], camera: str):
+    """This camera's samples named in ``sample_names``, from one pass over the registry."""
     for family in metrics.registry.collect():
         for sample in family.samples:
-            if sample.name == sample_name and sample.labels.get("camera") == camera:
+            if sample.name in sample_names and sample.labels.get("camera") == camera:
                 yield sample
