@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover
 from stream.config import load_config
 from stream.errors import CameraFailedError, NocturneError, OutputError, UsageError
 from stream.progress import FrameProgress, stderr_console
+from stream.pyav_compat import untested_pyav_warning
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="nocturne: make dark, noisy video watchable.")
@@ -294,8 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         if _state["debug"]:
             raise
         text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        console.print(f"nocturne: error: unexpected {type(error).__name__}: {text} (rerun with --debug for details)",
-                      markup=False)
+        # An unforeseen library error is most often a PyAV nocturne was not tested with: say so on the line.
+        hint = untested_pyav_warning()
+        console.print(f"nocturne: error: unexpected {type(error).__name__}: {text} "
+                      f"({hint + '; ' if hint else ''}rerun with --debug for details)", markup=False)
         return 1
 
 

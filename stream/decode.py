@@ -22,6 +22,7 @@ import av
 from stream.errors import DecodeError, InputNotFoundError, NoVideoStreamError
 from stream.frame import Frame, SidePacket
 from stream.planes import frame_to_image
+from stream.pyav_compat import open_input
 
 log = logging.getLogger(__name__)
 MAX_CONSECUTIVE_DECODE_ERRORS = 50
@@ -66,7 +67,7 @@ class FileSource:
         if self.path.is_dir():
             raise DecodeError(f"input is a folder of no images: {self.path}")
         try:
-            self.container = av.open(str(self.path), metadata_errors="ignore")
+            self.container = open_input(str(self.path))
         except av.error.FFmpegError as error:
             raise DecodeError(f"cannot read {self.path.name}: not a media file, or damaged ({_reason(error)})") from error
         except PermissionError as error:
@@ -194,7 +195,7 @@ class FileSource:
             self.damage.append(f"input ends early: video stops at {decoded_until:.2f} s of {duration:.2f} s")
 
 
-def _video_duration_s(stream) -> float | None:
+def _video_duration_s(stream: av.VideoStream) -> float | None:
     """The video stream's own duration: its header value, or Matroska's DURATION tag (HH:MM:SS.fraction)."""
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)

@@ -11,6 +11,8 @@ import av
 from rich.console import Console
 from rich.table import Table
 
+from stream.pyav_compat import tested_range, untested_pyav_warning
+
 ENCODERS = ("libx264", "libx265", "h264_nvenc", "hevc_nvenc")
 DECODERS = ("h264", "hevc", "h264_cuvid", "hevc_cuvid")
 
@@ -22,6 +24,14 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def pyav_range_note() -> str:
+    """Where the installed PyAV stands against the range nocturne is tested with (``pyproject.toml``)."""
+    tested = tested_range()
+    if tested is None:
+        return "tested range unknown"
+    return f"tested: {tested}" if untested_pyav_warning() is None else f"OUTSIDE the tested range {tested}"
+
+
 def gather() -> dict[str, list[tuple[str, str]]]:
     """Sections of (name, value) rows; importable for tests and bug reports."""
     import torch
@@ -31,7 +41,7 @@ def gather() -> dict[str, list[tuple[str, str]]]:
 
     versions = [("python", platform.python_version()), ("nocturne", _version("nocturne")),
                 ("torch", torch.__version__), ("onnxruntime", _version("onnxruntime")),
-                ("av (PyAV)", f"{av.__version__} (FFmpeg {av.ffmpeg_version_info})"),
+                ("av (PyAV)", f"{av.__version__} (FFmpeg {av.ffmpeg_version_info}), {pyav_range_note()}"),
                 ("opencv", _version("opencv-python-headless")), ("numpy", _version("numpy")),
                 ("tensorrt", _version("tensorrt")), ("ffmpeg binary", shutil.which("ffmpeg") or "not found")]
     devices = [("cpu", f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")]
@@ -61,6 +71,9 @@ def gather() -> dict[str, list[tuple[str, str]]]:
 
 
 def print_report(console: Console) -> None:
+    warning = untested_pyav_warning()
+    if warning:
+        console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
     for section, rows in gather().items():
         table = Table(title=section, title_justify="left", show_header=False, box=None, pad_edge=False)
         table.add_column(style="bold")

@@ -77,6 +77,40 @@ def check_output_path(path: Path) -> str:
     return fmt
 
 
+class FrameDurations:
+    """Each encoded picture's duration, for the packet the encoder makes of it.
+
+    libx264 and libx265 leave packet durations at 0, and the MP4 muxer then
+    guesses the last sample's: FFmpeg 8.1.1 (PyAV 17, the PyAV of Python 3.10)
+    gives it none, so players and decoders drop the last frame. A frame's own
+    duration is used, else the interval since the frame before; both in the
+    frames' time base, which is the encoder's.
+    """
+
+    def __init__(self) -> None:
+        self._by_pts: dict[int, int] = {}
+        self._last_pts: int | None = None
+        self._step = 0
+
+    def note(self, frame: Frame) -> None:
+        """Call for each frame before it is encoded."""
+        if self._last_pts is not None and frame.pts > self._last_pts:
+            self._step = frame.pts - self._last_pts
+            if self._by_pts.get(self._last_pts) == 0:       # its packet is still to come: now its duration is known
+                self._by_pts[self._last_pts] = self._step
+        self._by_pts[frame.pts] = frame.duration or 0
+        self._last_pts = frame.pts
+
+    def take(self, pts: int | None) -> int:
+        """The duration of the picture at ``pts`` (0 where unknown), forgotten once taken.
+
+        The newest picture without a duration of its own gets the last interval.
+        """
+        if pts is None:
+            return 0
+        return self._by_pts.pop(pts, 0) or (self._step if pts == self._last_pts else 0)
+
+
 class FileSink:
     """Encodes ``Frame`` items and muxes ``SidePacket`` items into one file.
 
@@ -86,7 +120,8 @@ class FileSink:
     """
 
     def __init__(self, path: str | os.PathLike, settings: EncoderSettings, time_base: Fraction,
-                 rate: Fraction | None, side_streams: list | None = None, timecode: str | None = None) -> None:
+                 rate: Fraction | None, side_streams: list[av.stream.Stream] | None = None,
+                 timecode: str | None = None) -> None:
         self.path = Path(path)
         self.format = check_output_path(self.path)
         if settings.codec not in ENCODERS:
@@ -100,13 +135,14 @@ class FileSink:
         self.frames_written = 0
         self.first_time_s: float | None = None     # presentation times of the first/last frame written
         self.last_time_s: float | None = None
-        self._container = None
-        self._video = None
-        self._side_map: dict[int, object] = {}
+        self._container: av.container.OutputContainer | None = None
+        self._video: av.VideoStream | None = None
+        self._side_map: dict[int, av.stream.Stream] = {}
         self._pending: list[SidePacket] = []
         self._closed = False
         self._size: tuple[int, int] = (0, 0)
         self._size_warned = False
+        self._durations = FrameDurations()
 
     def write(self, item: Frame | SidePacket) -> None:
         if isinstance(item, SidePacket):
@@ -124,6 +160,7 @@ class FileSink:
         av_frame = image_to_frame(item.image, self.settings.pix_fmt, item.tags)
         av_frame.pts = item.pts
         av_frame.time_base = item.time_base
+        self._durations.note(item)
         self._mux(self._video.encode(av_frame))
         self.frames_written += 1
         self.last_time_s = float(item.time)
@@ -171,8 +208,9 @@ class FileSink:
         # muxer that cannot start fails at the first frame.
         start_container(self._container, str(self.path))
 
-    def _mux(self, packets) -> None:
+    def _mux(self, packets: list[av.Packet]) -> None:
         for packet in packets:
+            packet.duration = packet.duration or self._durations.take(packet.pts)
             self._container.mux(packet)
 
     def _mux_side(self, item: SidePacket) -> None:
@@ -184,7 +222,8 @@ class FileSink:
         self._container.mux(packet)
 
 
-def open_container(target: str, format_name: str, options: dict[str, str], display: str):
+def open_container(target: str, format_name: str, options: dict[str, str],
+                   display: str) -> av.container.OutputContainer:
     """``av.open`` for writing; a failure becomes a one-line ``OutputError`` naming ``display`` (redacted)."""
     try:
         return av.open(target, "w", format=format_name, options=options)
@@ -192,7 +231,7 @@ def open_container(target: str, format_name: str, options: dict[str, str], displ
         raise OutputError(f"cannot write {display}: {_reason(error)}") from error
 
 
-def start_container(container, display: str) -> None:
+def start_container(container: av.container.OutputContainer, display: str) -> None:
     """Write the header (for RTSP: the ANNOUNCE, so a refusing server is seen here)."""
     try:
         container.start_encoding()
@@ -204,8 +243,8 @@ def _reason(error: BaseException) -> str:
     return redact(str(getattr(error, "strerror", None) or error))
 
 
-def add_video_stream(container, settings: EncoderSettings, rate: Fraction | None, time_base: Fraction, first: Frame,
-                     format_name: str):
+def add_video_stream(container: av.container.OutputContainer, settings: EncoderSettings, rate: Fraction | None,
+                     time_base: Fraction, first: Frame, format_name: str) -> av.VideoStream:
     """An encoding video stream sized and colour-tagged after ``first``, with ``settings``' x264/x265 options."""
     encoder = ENCODERS[settings.codec]
     stream = container.add_stream(encoder, rate=rate)
@@ -236,8 +275,9 @@ def add_video_stream(container, settings: EncoderSettings, rate: Fraction | None
 class EncodedPacket:
     """One compressed picture from ``PacketEncoder``: immutable, so one packet can go to several muxers.
 
-    ``pts``/``dts`` are in ``time_base`` units (the frames' own); ``keyframe``
-    marks where a muxer (a new segment, a reconnected server) may start.
+    ``pts``/``dts``/``duration`` are in ``time_base`` units (the frames' own;
+    ``duration`` 0 where unknown); ``keyframe`` marks where a muxer (a new
+    segment, a reconnected server) may start.
     """
 
     data: bytes
@@ -245,6 +285,7 @@ class EncodedPacket:
     dts: int | None
     time_base: Fraction
     keyframe: bool
+    duration: int = 0
 
 
 class PacketEncoder:
@@ -262,9 +303,10 @@ class PacketEncoder:
         if settings.codec not in ENCODERS:
             raise UsageError(f"unknown codec {settings.codec!r}; choose one of {', '.join(ENCODERS)}")
         self.settings, self.time_base, self.rate = settings, time_base, rate
-        self.template = None
-        self._holder = None        # a "null" muxer: PyAV streams (the templates) live in containers
+        self.template: av.VideoStream | None = None
+        self._holder: av.container.OutputContainer | None = None   # a "null" muxer: PyAV streams live in containers
         self.size: tuple[int, int] = (0, 0)
+        self._durations = FrameDurations()
 
     def encode(self, frame: Frame, keyframe: bool = False) -> list[EncodedPacket]:
         """Packets ready after ``frame``: with ``tune=zerolatency`` (slice threads, no lookahead, no
@@ -277,6 +319,7 @@ class PacketEncoder:
         av_frame.time_base = frame.time_base
         if keyframe:
             av_frame.pict_type = PictureType.I
+        self._durations.note(frame)
         return self._packets(self.template.encode(av_frame))
 
     def flush(self) -> list[EncodedPacket]:
@@ -295,9 +338,10 @@ class PacketEncoder:
         self.template.codec_context.flags |= CodecFlags.global_header
         self._holder.start_encoding()        # opens the encoder: the extradata is there from now on
 
-    def _packets(self, packets) -> list[EncodedPacket]:
-        return [EncodedPacket(bytes(p), p.pts, p.dts, p.time_base or self.time_base, bool(p.is_keyframe))
-                for p in packets]
+    def _packets(self, packets: list[av.Packet]) -> list[EncodedPacket]:
+        # PyAV 19 gives time bases as its own AVRational; packets carry a Fraction, as frames do.
+        return [EncodedPacket(bytes(p), p.pts, p.dts, Fraction(p.time_base) if p.time_base else self.time_base,
+                              bool(p.is_keyframe), p.duration or self._durations.take(p.pts)) for p in packets]
 
 
 class PacketSink:
@@ -310,8 +354,8 @@ class PacketSink:
     ``write`` shifts timestamps back by ``pts_offset`` (a segment starting at 0).
     """
 
-    def __init__(self, target: str | os.PathLike, template, format_name: str, options: dict[str, str] | None = None,
-                 display: str | None = None) -> None:
+    def __init__(self, target: str | os.PathLike, template: av.VideoStream, format_name: str,
+                 options: dict[str, str] | None = None, display: str | None = None) -> None:
         self.display = display or str(target)
         self._container = open_container(str(target), format_name, dict(options or {}), self.display)
         try:
@@ -331,6 +375,7 @@ class PacketSink:
         out.pts = None if packet.pts is None else packet.pts - pts_offset
         out.dts = None if packet.dts is None else packet.dts - pts_offset
         out.time_base = packet.time_base
+        out.duration = packet.duration
         out.is_keyframe = packet.keyframe
         out.stream = self._stream
         self._container.mux(out)
@@ -342,12 +387,12 @@ class PacketSink:
             self._container.close()
 
 
-def _codec_name(stream) -> str:
+def _codec_name(stream: av.stream.Stream) -> str:
     ctx = getattr(stream, "codec_context", None)
     return getattr(ctx, "name", None) or "unknown codec"
 
 
-def _muxable(format_name: str, stream) -> bool:
+def _muxable(format_name: str, stream: av.stream.Stream) -> bool:
     """Whether a ``format_name`` container accepts a copy of ``stream`` (tried in memory)."""
     try:
         probe = av.open(io.BytesIO(), "w", format=format_name)

@@ -44,6 +44,7 @@ from stream.config import LiveSection
 from stream.errors import NocturneError
 from stream.frame import ColourTags, Frame
 from stream.planes import frame_to_image, matrix_for, rgb_source_tags
+from stream.pyav_compat import open_input
 from stream.uri import SourceSpec, parse_rate, parse_size, redact
 
 LIVE_TIME_BASE = Fraction(1, 90000)
@@ -159,8 +160,8 @@ class AvReader:
         if self.network:
             options = {**options, **(QUICK_PROBE if known_fps and self.spec.kind == "rtsp" else FIRST_PROBE)}
         try:
-            self._container = av.open(self._url, format=self._format, options=options,
-                                      timeout=(self.live.timeout_s, self.live.timeout_s), metadata_errors="ignore")
+            self._container = open_input(self._url, format=self._format, options=options,
+                                         timeout=(self.live.timeout_s, self.live.timeout_s))
         except (av.error.FFmpegError, OSError) as error:
             raise SourceError(describe_failure(error, self.live.timeout_s)) from None
         videos = self._container.streams.video

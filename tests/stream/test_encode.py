@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from fractions import Fraction
 
@@ -10,7 +11,8 @@ import numpy as np
 import pytest
 
 from engines.image import YuvImage
-from stream.encode import FRAGMENTED_OPTIONS, EncodedPacket, EncoderSettings, FileSink, PacketEncoder, PacketSink
+from stream.encode import (FRAGMENTED_OPTIONS, EncodedPacket, EncoderSettings, FileSink, FrameDurations, PacketEncoder,
+                           PacketSink)
 from stream.errors import OutputError
 from stream.frame import Frame
 
@@ -129,3 +131,30 @@ def test_a_zero_latency_encode_returns_each_picture_with_itself():
     returned = [[p.pts for p in encoder.encode(moving_frame(i, size=(640, 368)))] for i in range(8)]
     encoder.close()
     assert returned == [[i] for i in range(8)]
+
+
+def test_frame_durations_are_the_frames_own_else_the_interval():
+    durations = FrameDurations()
+    for pts, duration in ((0, None), (4, None), (6, 3)):
+        durations.note(dataclasses.replace(flat_frame(0), pts=pts, duration=duration))
+    assert durations.take(0) == 4           # known once the next frame came
+    assert durations.take(4) == 2           # the interval to the next frame
+    assert durations.take(6) == 3           # its own
+    durations.note(dataclasses.replace(flat_frame(0), pts=8, duration=None))
+    assert durations.take(8) == 2           # the newest, none of its own: the last interval
+    assert durations.take(5) == 0 and durations.take(None) == 0
+
+
+@pytest.mark.parametrize("fragmented", [False, True])
+def test_every_packet_written_has_a_duration_and_the_last_frame_plays(tmp_path, fragmented):
+    # libx264 leaves packet durations at 0; PyAV 17's MP4 muxer then cut the last frame off (issue 12).
+    target = tmp_path / "out.mp4"
+    sink = FileSink(target, EncoderSettings(gop=GOP, fragmented=fragmented), time_base=Fraction(1, 10), rate=None)
+    for index in range(GOP + 3):
+        sink.write(moving_frame(index))
+    sink.close()
+    with av.open(str(target)) as container:
+        seconds = [float(p.duration * p.time_base) for p in container.demux(video=0) if p.size]
+        assert seconds == pytest.approx([0.1] * (GOP + 3))
+    with av.open(str(target)) as container:
+        assert sum(1 for _ in container.decode(video=0)) == GOP + 3
