@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from stream.pyav_compat import tested_range
 from tools.pyav_stubs import Member, StubIndex
@@ -99,7 +100,7 @@ def fetch(dest: Path = WHEELS) -> list[Path]:
     for wheel in found:
         if wheel is not None:
             by_version.setdefault(wheel.name.split("-")[1], wheel)
-    return [by_version[v] for v in sorted(by_version, key=lambda v: tuple(int(p) for p in v.split(".")))]
+    return [by_version[v] for v in sorted(by_version, key=Version)]
 
 
 @dataclass(frozen=True)
