@@ -16,7 +16,7 @@ import torch
 
 from engines.models.restore_net import MULTIPLE as RESTORE_MULTIPLE
 from engines.registry import load_model
-from engines.runtimes import OPSET
+from engines.onnx_opset import OPSET
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from engines.errors import BackendUnavailableError
+from engines.onnx_opset import OPSET
 from engines.registry import WEIGHTS_DIR, fingerprint, load_model, model_info
 
 log = logging.getLogger(__name__)
-OPSET = 17                       # the ONNX opset of exports (engines.export uses it)
 BACKENDS = ("auto", "torch", "onnxruntime")
 # Device nodes of NVIDIA drivers: desktop/datacentre, Jetson (L4T), WSL2.
 _GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/nvhost-*", "/dev/dxg")

@@ -32,6 +32,7 @@ from av.video.frame import PictureType
 
 from engines.image import resize_image
 from stream.errors import OutputError, UsageError
+from stream.formats import CONTAINER_FORMATS
 from stream.frame import Frame, SidePacket
 from stream.planes import image_to_frame
 from stream.uri import redact
@@ -39,7 +40,6 @@ from stream.uri import redact
 log = logging.getLogger(__name__)
 
 ENCODERS = {"h264": "libx264", "hevc": "libx265"}
-CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
 # A fragmented file must also reach the disk fragment by fragment: without flush_packets FFmpeg keeps
 # up to 32 KB in its write buffer, which at a dark, still camera's bitrate is many seconds (measured:
 # 5.6 s of a 320x240 recording were 28 bytes on disk). The muxer only writes whole fragments, so a

@@ -35,6 +35,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from stream.errors import UsageError
+from stream.formats import CONTAINER_FORMATS
 
 _USERINFO = re.compile(r"([a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 _SECRET_PARAMS = re.compile(r"(?i)\b(password|passwd|pass|pwd|token|key|secret|auth)=[^&\s]*")
@@ -125,8 +126,6 @@ def parse_output(uri: str) -> OutputSpec:
     """Parse an output URI (or a plain file path); raises ``UsageError`` naming what is wrong."""
     uri, display, scheme, rest = _split(uri)
     if scheme == "file":
-        from stream.encode import CONTAINER_FORMATS      # here: stream.encode imports this module
-
         if Path(rest).suffix.lower() not in CONTAINER_FORMATS:
             raise UsageError(f"output {display}: a recording needs a video file ({', '.join(CONTAINER_FORMATS)})")
         return OutputSpec("file", target=rest, display=display)

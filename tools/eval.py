@@ -2,7 +2,7 @@
 
     python -m tools.eval [--set lol|night|shake] [--models fast,quality] [--extra NAME=DIR] [--limit N]
 
-Dev set: every image of ``tools.train.DEV_FOLDERS`` (Kodak24 + CBSD68, 92 photos,
+Dev set: every image of ``tools.dataset.DEV_FOLDERS`` (Kodak24 + CBSD68, 92 photos,
 never seen in training), cropped to even H and W (4:2:0 needs it) and degraded
 with ``tools.lowlight_synth.degrade_restoration`` using a ``torch.Generator``
 seeded with the image's index in sorted order, so every run (and every
@@ -53,7 +53,7 @@ from engines.registry import WEIGHTS_DIR
 from engines.restorer import RestoreEnhancer
 from engines.runtimes import TorchRuntime
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
-from tools.train import DEV_FOLDERS, IMAGE_SUFFIXES
+from tools.dataset import DEV_FOLDERS, IMAGE_SUFFIXES
 
 Method = Callable[[np.ndarray], np.ndarray]
 GAMMA = 2.2

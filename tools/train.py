@@ -9,7 +9,7 @@
 ``tools.train_fusion`` on fills the real stage makes (``--samples``, ``--videos``).
 
 Data: clean photos (``--data``), minus the dev folders kept for evaluation
-(``DEV_FOLDERS``) and minus pictures that are dark by content. Each step
+(``tools.dataset.DEV_FOLDERS``) and minus pictures that are dark by content. Each step
 degrades a batch with ``tools.lowlight_synth.degrade`` (exposure 1/40…1/3 in
 linear light, lamps that keep their radiance, Poisson–Gaussian noise, 8-bit),
 runs the exact inference path (thumbnail → CurveNet → luma curve + chroma gain
@@ -30,8 +30,6 @@ import random
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -40,54 +38,10 @@ from engines.curve_torch import apply_curve_maps_torch, thumbnail_planes
 from engines.curves import DEFAULT_ITERATIONS
 from engines.models.curve_net import CurveNet
 from engines.registry import MODEL_NAMES, WEIGHTS_DIR, parameter_count, save_model
+from tools.dataset import load_training_pool, prepare, sample_batch
 from tools.lowlight_synth import degrade
-
-DEV_FOLDERS = ("kodak24", "cbsd68")          # held out: tools/eval.py measures on these
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
-SHORT_SIDE = 320
-CROP = (288, 448)                            # (H, W), multiples of 16
-MIN_MEAN_LUMA = 0.2                          # drop pictures that are dark by content
-
-
-def list_training_images(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
-                  and not any(part in DEV_FOLDERS for part in p.parts))
-
-
-def load_landscape(path: Path, short_side: int = SHORT_SIDE) -> np.ndarray | None:
-    """RGB uint8, landscape, short side ``short_side``; None if unreadable or dark by content."""
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        return None
-    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    if rgb.shape[0] > rgb.shape[1]:
-        rgb = np.ascontiguousarray(rgb.transpose(1, 0, 2))
-    scale = short_side / rgb.shape[0]
-    rgb = cv2.resize(rgb, (max(CROP[1], round(rgb.shape[1] * scale)), short_side), interpolation=cv2.INTER_AREA)
-    if rgb.mean() / 255.0 < MIN_MEAN_LUMA:
-        return None
-    return rgb
-
-
-def set_cosine_lr(optimiser: torch.optim.Optimizer, peak_lr: float, progress: float) -> None:
-    """Cosine decay: ``peak_lr`` at progress 0, 0 at progress 1 (steps or wall time, whichever is further)."""
-    for group in optimiser.param_groups:
-        group["lr"] = peak_lr * 0.5 * (1.0 + math.cos(math.pi * min(max(progress, 0.0), 1.0)))
-
-
-def sample_batch(images: list[np.ndarray], batch: int, rng: random.Random,
-                 crop_size: tuple[int, int] = CROP) -> torch.Tensor:
-    """Random crops (N, 3, *crop_size) float in [0, 1], mirrored half the time."""
-    crops = []
-    for _ in range(batch):
-        image = images[rng.randrange(len(images))]
-        top = rng.randrange(image.shape[0] - crop_size[0] + 1)
-        left = rng.randrange(image.shape[1] - crop_size[1] + 1)
-        crop = image[top:top + crop_size[0], left:left + crop_size[1]]
-        if rng.random() < 0.5:
-            crop = crop[:, ::-1]
-        crops.append(torch.from_numpy(np.ascontiguousarray(crop)).permute(2, 0, 1))
-    return torch.stack(crops).float() / 255.0
+from tools.train_fusion import train_fusion
+from tools.train_quality import train_quality
 
 
 def to_planes(rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -121,23 +75,6 @@ def gradient_reversal(y_in: torch.Tensor, y_out: torch.Tensor, pool: int = 4, th
 
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
-
-
-def prepare(root: Path, out: Path) -> None:
-    """Write the training pool, already oriented and resized, as JPEG files (for machines without ../shared)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for path in list_training_images(root):
-        image = load_landscape(path)
-        if image is not None:
-            cv2.imwrite(str(out / f"{path.parent.name}__{path.stem}.jpg"), image[:, :, ::-1],
-                        [cv2.IMWRITE_JPEG_QUALITY, 88])
-
-
-def load_training_pool(data: Path) -> list[np.ndarray]:
-    paths = list_training_images(data)
-    images = [im for im in (load_landscape(p) for p in paths) if im is not None]
-    print(f"training images: {len(images)} of {len(paths)} (dev folders {DEV_FOLDERS} held out)")
-    return images
 
 
 def train(args: argparse.Namespace) -> None:
@@ -240,12 +177,8 @@ def main() -> None:
     args.batch = args.batch or (12 if quality else 8 if args.model == "fast" else 16)
     args.lr = args.lr or (1e-3 if quality else 3e-3)
     if quality:
-        from tools.train_quality import train_quality
-
         train_quality(args)
     elif args.model == "highlights":
-        from tools.train_fusion import train_fusion
-
         train_fusion(args)
     else:
         train(args)

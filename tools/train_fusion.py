@@ -44,7 +44,8 @@ from engines.image import image_from_rgb
 from engines.models.fusion_net import FusionNet
 from engines.registry import parameter_count, save_model
 from tools.eval_video import read_clip
-from tools.train import list_training_images, set_cosine_lr
+from tools.dataset import list_training_images
+from tools.schedule import set_cosine_lr
 
 EVAL_SKIP_S = 5.0
 CROP = 192

@@ -35,8 +35,9 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engines.models.restore_net import MULTIPLE, RestoreNet
 from engines.registry import parameter_count, save_model
+from tools.dataset import IMAGE_SUFFIXES, load_training_pool, sample_batch
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
-from tools.train import IMAGE_SUFFIXES, load_training_pool, sample_batch, set_cosine_lr
+from tools.schedule import set_cosine_lr
 
 SSIM_WEIGHT = 0.2
 REAL_SHARE = 0.3

@@ -40,7 +40,8 @@ from stream.graph import END, BoundedQueue
 from stream.live.encoded import GopQueue, SharedEncode
 from stream.live.metrics import CameraMetrics
 from stream.live.outputs import OutFrame, Output, OutputContext, SharedServers, open_output
-from stream.live.sources import LiveSource, Reader, SourceError, open_reader
+from stream.live.reader import Reader, SourceError
+from stream.live.sources import LiveSource, open_reader
 from stream.pacing import frame_rate
 from stream.planes import matrix_for, rgb_source_tags
 from stream.uri import SourceSpec, parse_output, parse_source

@@ -24,7 +24,7 @@ import numpy as np
 
 from engines.image import YuvImage
 from stream.errors import NocturneError
-from stream.live.sources import Decoded, SourceError
+from stream.live.reader import Decoded, SourceError
 from stream.pacing import frame_rate
 from stream.planes import matrix_for, pad_even, rgb_source_tags
 from stream.uri import SourceSpec, parse_rate, parse_size

@@ -32,17 +32,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Protocol
 
 import av
 import cv2
 
-from engines.image import YuvImage
 from stream.config import LiveSection
-from stream.errors import NocturneError
-from stream.frame import ColourTags, Frame
+from stream.frame import Frame
+from stream.live.reader import Decoded, Reader, SourceError, SourceGaveUp
 from stream.planes import frame_to_image, matrix_for, rgb_source_tags
 from stream.pyav_compat import open_input
 from stream.uri import SourceSpec, parse_rate, parse_size, redact
@@ -64,44 +61,6 @@ LAVFI_PATTERNS = {
     "smptebars": "smptehdbars=size={w}x{h}:rate={fps}",
     "mandelbrot": "mandelbrot=size={w}x{h}:rate={fps}",
 }
-
-
-class SourceError(NocturneError, ConnectionError):
-    """A camera could not be opened or stopped delivering; ``str`` is redacted and one line."""
-
-    exit_code = 3
-
-
-class SourceGaveUp(SourceError):
-    """No frame for ``reconnect.give_up_after_s``: the camera is abandoned."""
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """One picture from a reader, before the live clock is put on it."""
-
-    image: YuvImage
-    display_size: tuple[int, int]
-    tags: ColourTags
-    rotation: int
-    decode_s: float          # time spent demuxing and decoding it
-
-
-class Reader(Protocol):
-    """One connection. ``open`` raises ``SourceError``; ``frames`` ends at end of stream.
-
-    ``known_fps`` is the rate an earlier connection to the same source found; a
-    reader may skip probing for it (AvReader then reconnects to RTSP in about
-    0.2 s instead of 0.7 s).
-    """
-
-    nominal_fps: float | None
-
-    def open(self, known_fps: float | None = None) -> None: ...
-
-    def frames(self, stop: threading.Event) -> Iterator[Decoded]: ...
-
-    def close(self) -> None: ...
 
 
 def describe_failure(error: BaseException, timeout_s: float) -> str:

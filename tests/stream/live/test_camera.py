@@ -14,7 +14,7 @@ from stream.frame import ColourTags
 from stream.live.camera import Camera, no_signal_picture
 from stream.live.metrics import LiveMetrics
 from stream.live.outputs import SharedServers
-from stream.live.sources import Decoded, SourceError
+from stream.live.reader import Decoded, SourceError
 from stream.pipeline import make_enhancer
 
 FPS = 20

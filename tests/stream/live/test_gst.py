@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stream.live.gst import GstReader, pipeline_for
-from stream.live.sources import SourceError
+from stream.live.reader import SourceError
 from stream.uri import parse_source
 
 

@@ -12,8 +12,8 @@ import media
 from engines.image import YuvImage
 from stream.config import LiveSection, ReconnectSection
 from stream.frame import ColourTags
-from stream.live.sources import (AvReader, Backoff, Decoded, LiveSource, SourceError, SourceGaveUp, describe_failure,
-                                 open_reader)
+from stream.live.reader import Decoded, SourceError, SourceGaveUp
+from stream.live.sources import AvReader, Backoff, LiveSource, describe_failure, open_reader
 from stream.uri import parse_source
 
 

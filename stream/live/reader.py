@@ -1,0 +1,55 @@
+"""What every live reader gives and raises: a leaf module, shared by ``stream.live.sources`` and ``stream.live.gst``.
+
+A ``Reader`` is one connection to a camera (PyAV's in ``sources``, GStreamer's
+appsink in ``gst``); its pictures come out as ``Decoded`` and its failures as
+``SourceError``. ``LiveSource`` (in ``sources``) reconnects readers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from engines.image import YuvImage
+from stream.errors import NocturneError
+from stream.frame import ColourTags
+
+
+class SourceError(NocturneError, ConnectionError):
+    """A camera could not be opened or stopped delivering; ``str`` is redacted and one line."""
+
+    exit_code = 3
+
+
+class SourceGaveUp(SourceError):
+    """No frame for ``reconnect.give_up_after_s``: the camera is abandoned."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """One picture from a reader, before the live clock is put on it."""
+
+    image: YuvImage
+    display_size: tuple[int, int]
+    tags: ColourTags
+    rotation: int
+    decode_s: float          # time spent demuxing and decoding it
+
+
+class Reader(Protocol):
+    """One connection. ``open`` raises ``SourceError``; ``frames`` ends at end of stream.
+
+    ``known_fps`` is the rate an earlier connection to the same source found; a
+    reader may skip probing for it (AvReader then reconnects to RTSP in about
+    0.2 s instead of 0.7 s).
+    """
+
+    nominal_fps: float | None
+
+    def open(self, known_fps: float | None = None) -> None: ...
+
+    def frames(self, stop: threading.Event) -> Iterator[Decoded]: ...
+
+    def close(self) -> None: ...
