@@ -151,7 +151,7 @@ def run_bench(sizes: list[str], frames: int, console: Console, model: str = "fas
 
 
 def render_table(rows: list[BenchRow], model: str = "fast", denoise: float = 0.5) -> str:
-    """The results as a Markdown table (what the README carries)."""
+    """The results as a Markdown table (what docs/performance.md carries)."""
     lines = [f"fps; model {model}, denoise {denoise}; x264 {PRESET} crf {CRF}; peer: ffmpeg -vf {FFMPEG_FILTER}",
              "| size | frames | decode | model | encode | end to end | cli | ffmpeg chain | e2e/ffmpeg | cli/ffmpeg |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
