@@ -22,6 +22,7 @@ differ between releases goes, behind a feature test.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 from pathlib import Path
@@ -46,11 +47,12 @@ def open_input(url: str, **options: Any) -> av.container.InputContainer:
     return av.open(url, **options)
 
 
+@functools.cache
 def tested_range() -> SpecifierSet | None:
     """The PyAV versions nocturne declares (its ``av`` requirement); ``None`` where it cannot be read.
 
     From the checkout's ``pyproject.toml`` when running from one (the source of truth; an installed
-    copy's metadata may predate an edit), else from the installed package's metadata.
+    copy's metadata may predate an edit), else from the installed package's metadata. Read once.
     """
     pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
     if pyproject.is_file():

@@ -71,7 +71,6 @@ def lowest_admitted(specifier: str) -> str:
 
 def _download(requirement: str, python: str, dest: Path) -> Path | None:
     """``pip download`` one wheel for ``python``; its path, or None where no wheel fits that Python."""
-    before = set(dest.glob("av-*.whl"))
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--python-version",
                python, "--dest", str(dest), "--progress-bar", "off", requirement]
     done = subprocess.run(command, capture_output=True, text=True)
@@ -81,10 +80,9 @@ def _download(requirement: str, python: str, dest: Path) -> Path | None:
         raise GuardError(f"pip download {requirement} for Python {python} failed:\n{done.stderr.strip()[-2000:]}")
     # pip names the file it saved or found already there: "Saved …/av-….whl" or "File was already downloaded …".
     named = re.findall(r"(av-[^\s/]+\.whl)", done.stdout)
-    if named:
-        return dest / named[-1]
-    new = set(dest.glob("av-*.whl")) - before
-    return new.pop() if new else None
+    if not named:
+        raise GuardError(f"pip download {requirement} for Python {python} named no wheel:\n{done.stdout[-2000:]}")
+    return dest / named[-1]
 
 
 def fetch(dest: Path = WHEELS) -> list[Path]:

@@ -24,6 +24,7 @@ A call records how many positional arguments it passes and which keywords
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,7 +156,7 @@ class _Finder(ast.NodeVisitor):
             def visit_Name(self, name: ast.Name) -> ast.expr:
                 return ast.parse(bound[name.id], mode="eval").body if name.id in bound else name
 
-        return (("annotation", ast.unparse(Qualify().visit(_copy(annotation)))),)
+        return (("annotation", ast.unparse(Qualify().visit(copy.deepcopy(annotation)))),)
 
     def _hold(self, target: ast.expr, path: Steps) -> None:
         if isinstance(target, ast.Name):
@@ -256,10 +257,6 @@ class _Finder(ast.NodeVisitor):
             self.visit(node.value)
         elif not isinstance(node, ast.Name):
             self.visit(node)
-
-
-def _copy(node: ast.expr) -> ast.expr:
-    return ast.parse(ast.unparse(node), mode="eval").body
 
 
 def find_uses(paths: list[Path], root: Path) -> list[Use]:
