@@ -1,7 +1,7 @@
 """Y'CbCr ↔ R'G'B' arithmetic on normalised values.
 
 Works on numpy arrays and torch tensors alike (plain arithmetic only), so the
-same code serves the CPU thumbnail path, training and the CUDA path.
+same code serves the thumbnails (numpy) and training (torch).
 Conventions: R'G'B' and Y' in [0, 1] (gamma-encoded, not linear light),
 Cb/Cr in [-0.5, 0.5]. Code values ↔ normalised values are handled by
 ``YuvImage.luma_black_white`` / ``chroma_centre_span``.

@@ -1,7 +1,7 @@
 """The ``fast`` model's full forward pass in torch: differentiable, batched.
 
 Used for training and wherever frames are torch tensors. It computes the same
-thing as ``engines.enhancer`` + ``engines.curve_apply`` do on the CPU with a
+thing as ``engines.curve_enhancer`` + ``engines.curve_apply`` do on the CPU with a
 lookup table (the tests hold the two within a code value or two).
 """
 

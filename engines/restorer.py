@@ -16,7 +16,10 @@ from typing import Protocol
 import numpy as np
 
 from engines.image import YuvImage, image_from_rgb_float, image_to_rgb_float
-from engines.models.restore_net import MULTIPLE
+from engines.io_specs import IO_SPECS
+
+# Padding target; from the torch-free contract, not the torch model, so the ONNX path needs no torch.
+MULTIPLE = IO_SPECS["RestoreNet"].multiple
 
 
 class RestoreEstimator(Protocol):

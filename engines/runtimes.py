@@ -2,42 +2,34 @@
 
 Runtimes are small frozen dataclasses (as vs-mlrt models its backends); ``open``
 returns an estimator: a callable taking the network's inputs as numpy arrays
-(``engines.export.IO_SPECS`` names them) and returning its output. ``select_runtime`` resolves
+(``engines.io_specs.IO_SPECS`` names them) and returning its output. ``select_runtime`` resolves
 ``backend``/``device`` requests to one runtime and records every fallback in a
 ``RuntimeChoice`` that the CLI shows and ``nocturne doctor`` prints.
 
-Heavy libraries (onnxruntime, CUDA) are imported lazily: a CPU-only machine
-without them still imports this module.
+Heavy libraries (onnxruntime, torch, CUDA) are imported lazily, by the runtime
+that uses them: a CPU-only machine without them still imports this module, and
+the ONNX Runtime path never loads torch (unless an ONNX file must be exported).
 """
 
 from __future__ import annotations
 
 import glob
 import importlib.util
-import logging
-import os
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from engines.errors import BackendUnavailableError
-from engines.onnx_opset import OPSET
-from engines.registry import WEIGHTS_DIR, fingerprint, load_model, model_info
+from engines.io_specs import IO_SPECS
+from engines.onnx_cache import onnx_file
+from engines.registry import WEIGHTS_DIR, load_model, model_info
 
-log = logging.getLogger(__name__)
 BACKENDS = ("auto", "torch", "onnxruntime")
 # Device nodes of NVIDIA drivers: desktop/datacentre, Jetson (L4T), WSL2.
 _GPU_DEVICE_NODES = ("/dev/nvidia[0-9]*", "/dev/nvhost-*", "/dev/dxg")
 DEVICES = ("auto", "cpu", "cuda")
-
-
-def cache_dir() -> Path:
-    """Where derived artefacts (ONNX files) are kept: $NOCTURNE_CACHE or ~/.cache/nocturne."""
-    root = os.environ.get("NOCTURNE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "nocturne")
-    return Path(root)
 
 
 @dataclass(frozen=True)
@@ -68,8 +60,9 @@ class OnnxRuntime:
         device = "cuda" if "CUDAExecutionProvider" in self.providers else "cpu"
         return f"onnxruntime ({device})"
 
-    def open(self, model_name: str) -> "OnnxEstimator":
-        return OnnxEstimator(self, model_name)
+    def open(self, model_name: str, weights_dir: Path | None = None) -> "OnnxEstimator":
+        """The model's estimator; ``weights_dir`` other than the shipped one is for evaluation and ablations."""
+        return OnnxEstimator(self, model_name, weights_dir)
 
 
 Runtime = TorchRuntime | OnnxRuntime
@@ -158,8 +151,6 @@ class TorchEstimator:
     def __init__(self, runtime: TorchRuntime, model_name: str, weights_dir: Path | None = None) -> None:
         import torch
 
-        from engines.export import IO_SPECS
-
         model, self.info = load_model(model_name, weights_dir or WEIGHTS_DIR)
         self.device = torch.device(runtime.device)
         self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
@@ -168,7 +159,7 @@ class TorchEstimator:
             torch.set_num_threads(max(1, runtime.threads))
         # CUDA context, cuDNN and kernel selection cost a second or more on the first call:
         # pay it at start-up, not inside the first frames of a run.
-        self(*(x.numpy() for x in IO_SPECS[self.info.architecture].examples(64, 64)))
+        self(*IO_SPECS[self.info.architecture].examples(64, 64))
 
     def __call__(self, *inputs: np.ndarray) -> np.ndarray:
         import torch
@@ -181,24 +172,11 @@ class TorchEstimator:
 class OnnxEstimator:
     """A shipped network run by ONNX Runtime from its exported (cached) graph; same call as ``TorchEstimator``."""
 
-    def __init__(self, runtime: OnnxRuntime, model_name: str) -> None:
+    def __init__(self, runtime: OnnxRuntime, model_name: str, weights_dir: Path | None = None) -> None:
         import onnxruntime
 
-        self.info = model_info(model_name)
-        # Keyed by the weights' checksum and the network's source: either changes, new file.
-        # torch is needed only to make it.
-        name = f"{model_name}-{fingerprint(self.info)}-opset{OPSET}.onnx"
-        path = cache_dir() / "onnx" / name
-        if not path.exists():
-            from engines.export import export_onnx
-
-            try:
-                export_onnx(model_name, path)
-            except OSError as error:
-                # A read-only home (containers, appliances): export to a private temp folder instead.
-                fallback = Path(tempfile.gettempdir()) / f"nocturne-{os.getuid()}" / "onnx" / name
-                log.warning("model cache %s not writable (%s); using %s", path.parent, error.strerror or error, fallback)
-                path = fallback if fallback.exists() else export_onnx(model_name, fallback)
+        self.info = model_info(model_name, weights_dir or WEIGHTS_DIR)
+        path = onnx_file(self.info, weights_dir or WEIGHTS_DIR)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, runtime.threads)
         options.inter_op_num_threads = 1

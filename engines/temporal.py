@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Protocol
 
 import cv2
 import numpy as np
 
+from engines.enhancer import Enhancer
 from engines.image import YuvImage
 
 MAX_WEIGHT = 0.8            # weight of the warped previous output at strength 1
@@ -211,16 +211,6 @@ def _quantise(image: YuvImage, planes: list[np.ndarray]) -> YuvImage:
     dtype = image.y.dtype
     y, u, v = (np.clip(np.rint(p), 0, image.max_code).astype(dtype) for p in planes)
     return YuvImage(y, u, v, image.bit_depth, image.full_range, image.matrix)
-
-
-class Enhancer(Protocol):
-    """What the graph's enhance stage runs: one picture in, one out, with per-stream state."""
-
-    stats: object
-
-    def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage: ...
-
-    def reset(self) -> None: ...
 
 
 @dataclass

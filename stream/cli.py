@@ -175,7 +175,8 @@ def export(
     output: Path = typer.Option(..., "-o", "--output", help="Path of the .onnx file to write."),
 ) -> None:
     """Export a model to ONNX (dynamic batch, height and width)."""
-    from engines.export import IO_SPECS, export_onnx
+    from engines.export import export_onnx         # imports torch: only this command needs it
+    from engines.io_specs import IO_SPECS
     from engines.registry import model_info
 
     info = model_info(model)       # checks the name and the weights before any work

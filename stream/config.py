@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engines.build import EnhancerSpec, HighlightSpec
 from stream.errors import UsageError
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")
@@ -63,6 +64,15 @@ class ModelSettings(_Strict):
     enhance: EnhanceSection = EnhanceSection()
     highlights: HighlightsSection = HighlightsSection()
     runtime: RuntimeSection = RuntimeSection()
+
+    def enhancer_spec(self) -> EnhancerSpec:
+        """The ``engines`` spec these sections ask for (``engines.build`` decides what it means)."""
+        section, highlights = self.enhance, self.highlights
+        return EnhancerSpec(
+            model=section.model, strength=section.strength, denoise=section.denoise, temporal=section.temporal,
+            smoothing_s=section.smoothing_s, estimate_every=section.estimate_every,
+            highlights=HighlightSpec(highlights.buffer, highlights.full_frames, highlights.fusion)
+            if highlights.enabled else None)
 
 
 class OfflineConfig(ModelSettings):

@@ -1,4 +1,4 @@
-"""compose(): the offline graphs behind ``nocturne enhance``.
+"""The offline jobs behind ``nocturne enhance``.
 
 ``VideoJob``: file → decode → [resample to --fps] → enhance → encode+mux → file.
 ``ImageJob``: image(s) → enhance → image(s), photos independent by default,
@@ -16,13 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engines.enhancer import CurveEnhancer
-from engines.highlights import HighlightRecovery, HighlightsRecovered, HighlightStats, Unchanged, highlight_stats
-from engines.highlights.network import open_fusion
-from engines.restorer import RestoreEnhancer
+from engines.build import build_enhancer
+from engines.enhancer import Enhancer
+from engines.highlights import HighlightStats, highlight_stats
 from engines.runtimes import RuntimeChoice, select_runtime
-from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised
-from stream.config import HighlightsSection, ModelSettings, OfflineConfig
+from stream.config import ModelSettings, OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink, check_output_path
 from stream.errors import DecodeError, InputDamagedError, InterruptedRun, NocturneError, OutputError
@@ -53,41 +51,13 @@ class RunSummary:
 
 
 def make_enhancer(config: ModelSettings, choice: RuntimeChoice | None = None) -> tuple[Enhancer, RuntimeChoice]:
-    """Open the configured model on the chosen runtime; one enhancer per stream.
+    """The configured enhancer (``engines.build``) on the chosen runtime, and that choice; one enhancer per stream.
 
-    ``fast``: curves (which cannot denoise) then the temporal denoiser;
-    ``quality``: the restoration network conditioned on ``denoise``, then the
-    temporal denoiser; ``none``: frames as they are. ``enhance.denoise`` sets
-    both; ``enhance.temporal`` false leaves the temporal stage out (single
-    photos need none), and so do ``strength`` 0, which promises untouched
-    frames, and ``none``, which changes nothing but highlights. With
-    ``highlights.enabled`` the highlight recovery runs after the model and
-    before the temporal denoiser (which then smooths the fill over time too).
+    ``choice`` shares one runtime between streams; without it the config's runtime section picks one.
     """
     runtime = config.runtime
-    section = config.enhance
     choice = choice or select_runtime(runtime.backend, runtime.device, runtime.threads)
-    inner: Enhancer
-    if section.model == "none":
-        inner = Unchanged()
-    else:
-        estimator = choice.runtime.open(section.model)
-        if estimator.info.architecture == "RestoreNet":
-            inner = RestoreEnhancer(estimator, denoise=section.denoise, strength=section.strength)
-        else:
-            inner = CurveEnhancer(estimator, strength=section.strength, smoothing_s=section.smoothing_s,
-                                  iterations=estimator.info.iterations, estimate_every=section.estimate_every)
-    if config.highlights.enabled:
-        inner = HighlightsRecovered(inner, make_highlight_recovery(config.highlights, choice))
-    if section.model == "none" or not section.temporal or section.denoise <= 0.0 or section.strength <= 0.0:
-        return inner, choice
-    return TemporallyDenoised(inner, TemporalDenoiser(strength=section.denoise)), choice
-
-
-def make_highlight_recovery(section: HighlightsSection, choice: RuntimeChoice) -> HighlightRecovery:
-    """The per-stream recovery stage of ``section``, its fusion network (if asked for) on the chosen runtime."""
-    fuse = open_fusion(choice.runtime) if section.fusion == "network" else None
-    return HighlightRecovery(capacity=section.buffer, full_frames=section.full_frames, fuse=fuse)
+    return build_enhancer(config.enhancer_spec(), choice.runtime), choice
 
 
 def encoder_settings(config: OfflineConfig) -> EncoderSettings:

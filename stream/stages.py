@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from fractions import Fraction
 
 from engines.image import YuvImage
-from engines.temporal import Enhancer
+from engines.enhancer import Enhancer
 from stream.frame import Frame, SidePacket
 from stream.pacing import ConstantRateResampler
 

@@ -47,13 +47,14 @@ import torch
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from engines.colour import rgb_to_yuv
-from engines.enhancer import CurveEnhancer
+from engines.curve_enhancer import CurveEnhancer
 from engines.image import YuvImage, image_from_rgb, image_to_rgb
 from engines.registry import WEIGHTS_DIR
 from engines.restorer import RestoreEnhancer
 from engines.runtimes import TorchRuntime
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
-from tools.dataset import DEV_FOLDERS, IMAGE_SUFFIXES
+from stream.images import is_image_path
+from tools.dataset import DEV_FOLDERS
 
 Method = Callable[[np.ndarray], np.ndarray]
 GAMMA = 2.2
@@ -81,7 +82,7 @@ class DevPair:
 def list_dev_images(data: Path) -> list[Path]:
     """Sorted dev-set image paths under ``data/<folder>`` for each dev folder."""
     return sorted(p for folder in DEV_FOLDERS for p in (data / folder).rglob("*")
-                  if p.suffix.lower() in IMAGE_SUFFIXES)
+                  if is_image_path(p))
 
 
 def load_dev_set(data: Path, limit: int | None = None, ranges: RestorationRanges = DEV_SETS["lol"]) -> list[DevPair]:

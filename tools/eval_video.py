@@ -49,7 +49,8 @@ from skimage.restoration import estimate_sigma
 
 from engines.colour import rgb_to_yuv
 from engines.image import image_from_rgb, image_to_rgb
-from engines.temporal import Enhancer, TemporalDenoiser, TemporallyDenoised, warp
+from engines.enhancer import Enhancer
+from engines.temporal import TemporalDenoiser, TemporallyDenoised, warp
 from tools.eval import model_enhancer, to_uint8
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
 

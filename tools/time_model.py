@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from engines.export import IO_SPECS
+from engines.io_specs import IO_SPECS
 from engines.registry import load_model
 
 
@@ -35,7 +35,7 @@ def time_torch(model_name: str, width: int, height: int, device: str, repeats: i
     model = model.to(device, dtype)
     if compile_mode:
         model = torch.compile(model, mode=compile_mode)
-    inputs = [x.to(device, dtype) for x in IO_SPECS[info.architecture].examples(height, width)]
+    inputs = [torch.from_numpy(x).to(device, dtype) for x in IO_SPECS[info.architecture].examples(height, width)]
     times = []
     with torch.inference_mode():
         for i in range(warmup + repeats):
@@ -53,7 +53,7 @@ def time_onnx(model_name: str, width: int, height: int, threads: int, repeats: i
     from engines.runtimes import OnnxRuntime
 
     estimator = OnnxRuntime(threads=threads).open(model_name)
-    inputs = [x.numpy() for x in IO_SPECS[estimator.info.architecture].examples(height, width)]
+    inputs = IO_SPECS[estimator.info.architecture].examples(height, width)
     times = []
     for i in range(warmup + repeats):
         start = time.perf_counter()

@@ -8,6 +8,7 @@ from typing import Protocol
 import numpy as np
 
 from engines.highlights.recovery import Fuse
+from engines.runtimes import Runtime
 
 FUSION_MODEL = "highlights"       # the registry's name for the trained FusionNet
 
@@ -27,8 +28,6 @@ def network_fuse(estimator: FusionEstimator) -> Fuse:
     return fuse
 
 
-def open_fusion(runtime: object, weights_dir: Path | None = None) -> Fuse:
-    """The shipped (or ``weights_dir``'s) FusionNet on ``runtime`` (a ``TorchRuntime`` / ``OnnxRuntime``)."""
-    if weights_dir is not None:
-        return network_fuse(runtime.open(FUSION_MODEL, weights_dir))      # type: ignore[attr-defined]
-    return network_fuse(runtime.open(FUSION_MODEL))                       # type: ignore[attr-defined]
+def open_fusion(runtime: Runtime, weights_dir: Path | None = None) -> Fuse:
+    """The shipped (or ``weights_dir``'s) FusionNet on ``runtime``."""
+    return network_fuse(runtime.open(FUSION_MODEL, weights_dir))

@@ -4,25 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engines.enhancer import Enhancer
 from engines.highlights.recovery import HighlightRecovery, HighlightStats
-from engines.image import YuvImage, image_from_rgb_float, image_to_rgb_float
-from engines.temporal import Enhancer
-
-
-@dataclass
-class Unchanged:
-    """The ``none`` model: frames pass as they are (only re-quantised when the output depth differs)."""
-
-    stats: object = None
-
-    def enhance(self, image: YuvImage, time_s: float | None = None, out_bits: int | None = None) -> YuvImage:
-        if out_bits is None or out_bits == image.bit_depth:
-            return image
-        return image_from_rgb_float(image_to_rgb_float(image), out_bits, image.full_range, image.matrix,
-                                    image.u.shape)
-
-    def reset(self) -> None:
-        """No state."""
+from engines.image import YuvImage
 
 
 @dataclass

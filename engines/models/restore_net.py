@@ -32,7 +32,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-MULTIPLE = 8                 # PixelUnshuffle(2) then two stride-2 levels
+from engines.io_specs import IO_SPECS
+
+MULTIPLE = IO_SPECS["RestoreNet"].multiple     # 8: PixelUnshuffle(2) then two stride-2 levels
 MID_GREY_LINEAR = 0.18
 MAX_GAIN = 64.0
 NEGATIVE_SLOPE = 0.1

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import engines.highlights.select as select
-from engines.highlights import HighlightRecovery, HighlightsRecovered, Unchanged, highlight_stats
+from engines.enhancer import Unchanged
+from engines.highlights import HighlightRecovery, HighlightsRecovered, highlight_stats
 from engines.highlights.align import to_display, to_linear
 from engines.highlights.mask import stage_reach
 from engines.highlights.recovery import MIN_SIDE

@@ -121,3 +121,27 @@ def test_torch_cuda_quality_estimator_matches_cpu():
     cpu = TorchRuntime("cpu").open("quality")(x, denoise)
     assert gpu.shape == cpu.shape == x.shape and np.isfinite(gpu).all()
     assert np.abs(gpu - cpu).max() <= 2e-2
+
+
+def test_both_runtimes_open_models_from_another_weights_dir(tmp_path):
+    """Evaluation and ablations open their own weights on either runtime (ONNX Runtime once refused the folder)."""
+    from engines.highlights.network import open_fusion
+    from engines.models.fusion_net import FusionNet
+    from engines.registry import save_model
+
+    torch.manual_seed(0)
+    untrained = FusionNet(width=8)
+    for parameter in untrained.parameters():          # far from the shipped weights, so a mix-up shows
+        parameter.data.uniform_(-0.5, 0.5)
+    save_model("highlights", untrained, "FusionNet", {"width": 8}, tmp_path / "weights")
+    rng = np.random.default_rng(7)
+    current, fill = rng.random((2, 1, 3, 24, 32), dtype=np.float32)
+    weight = np.full((1, 1, 24, 32), 0.8, np.float32)
+    theirs = TorchRuntime("cpu").open("highlights", tmp_path / "weights")(current, fill, weight)
+    ours = OnnxRuntime().open("highlights", tmp_path / "weights")(current, fill, weight)
+    shipped = OnnxRuntime().open("highlights")(current, fill, weight)
+    assert np.abs(ours - theirs).max() <= 1e-4
+    assert np.abs(ours - shipped).max() > 1e-2
+    fused = open_fusion(OnnxRuntime(), tmp_path / "weights")(current[0].transpose(1, 2, 0),
+                                                            fill[0].transpose(1, 2, 0), weight[0, 0])
+    assert np.allclose(fused, np.clip(ours[0].transpose(1, 2, 0), 0, 1), atol=1e-6)

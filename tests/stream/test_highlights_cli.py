@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 import media
-from engines.enhancer import CurveEnhancer
-from engines.highlights import HighlightsRecovered, Unchanged
+from engines.build import EnhancerSpec, HighlightSpec
+from engines.curve_enhancer import CurveEnhancer
+from engines.highlights import HighlightsRecovered
 from engines.temporal import TemporallyDenoised
 from stream.config import OfflineConfig, load_config
 from stream.errors import UsageError
@@ -71,16 +72,21 @@ def test_without_the_option_no_highlight_line(cli, out):
     assert result.code == 0 and not any(line.startswith("highlights:") for line in result.lines)
 
 
-def test_composition_order():
-    config = load_config(None, {"enhance.model": "none", "highlights.enabled": True, "highlights.fusion": "classical"})
-    enhancer, _ = make_enhancer(config)
-    assert isinstance(enhancer, HighlightsRecovered) and isinstance(enhancer.inner, Unchanged)
-    config = load_config(None, {"highlights.enabled": True, "highlights.fusion": "classical", "highlights.buffer": 8})
+def test_config_sections_become_the_engines_spec():
+    config = load_config(None, {"enhance.model": "quality", "enhance.denoise": 0.3, "enhance.temporal": False,
+                                "enhance.estimate_every": 4, "highlights.enabled": True, "highlights.buffer": 8,
+                                "highlights.fusion": "network"})
+    assert config.enhancer_spec() == EnhancerSpec(model="quality", denoise=0.3, temporal=False, estimate_every=4,
+                                                  highlights=HighlightSpec(buffer=8, fusion="network"))
+    assert OfflineConfig().enhancer_spec() == EnhancerSpec()        # the defaults agree, highlights off
+
+
+def test_make_enhancer_builds_the_configured_stages_in_order():
+    config = load_config(None, {"highlights.enabled": True, "highlights.buffer": 8})
     enhancer, _ = make_enhancer(config)
     assert isinstance(enhancer, TemporallyDenoised)                     # temporal last: it smooths the fill too
     assert isinstance(enhancer.inner, HighlightsRecovered) and isinstance(enhancer.inner.inner, CurveEnhancer)
     assert enhancer.inner.recovery.capacity == 8
-    assert not OfflineConfig().highlights.enabled
 
 
 def test_fusion_network_loads_when_asked_and_the_classical_fill_is_the_default():

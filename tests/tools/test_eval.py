@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engines.enhancer import CurveEnhancer
+from engines.curve_enhancer import CurveEnhancer
 from tools.eval import (DevPair, clahe, clipped_fraction, contact_sheet, enhancer_method, gamma_lift,
                         image_metrics, mean_luma, rgb_to_yuv_image, yuv_image_to_rgb)
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engines.enhancer import CurveEnhancer
+from engines.curve_enhancer import CurveEnhancer
 from engines.image import YuvImage
 
 
