@@ -8,13 +8,18 @@ VENV   ?= .venv
 TORCH  ?= torch==2.13.0
 BIN     = $(VENV)/bin
 
-.PHONY: demo test bench system-deps gst-python clean
+.PHONY: demo test test-fast bench system-deps gst-python clean
 
 demo: $(VENV)/.installed
 	$(BIN)/nocturne demo --output-dir demo-output
 
 test: system-deps $(VENV)/.installed-dev gst-python
 	$(BIN)/python -m pytest -q
+
+# The quick subset while working: everything not marked slow (no RTSP servers, browsers, signals,
+# wheel downloads), under a minute on 2 cores. CI runs the full `make test`.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(VENV)/.installed system-deps
 	$(BIN)/nocturne bench

@@ -35,7 +35,6 @@ def _has_browser() -> bool:
 
 _AVAILABLE = {
     "needs_cuda": _has_cuda,
-    "needs_tensorrt": lambda: importlib.util.find_spec("tensorrt") is not None and _has_cuda(),
     "needs_gstreamer": _has_gstreamer,
     "needs_ffmpeg": lambda: shutil.which("ffmpeg") is not None,
     "needs_browser": _has_browser,

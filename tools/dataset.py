@@ -14,15 +14,16 @@ import cv2
 import numpy as np
 import torch
 
+from stream.images import is_image_path
+
 DEV_FOLDERS = ("kodak24", "cbsd68")          # held out: tools/eval.py measures on these
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp"}
 SHORT_SIDE = 320
 CROP = (288, 448)                            # (H, W), multiples of 16
 MIN_MEAN_LUMA = 0.2                          # drop pictures that are dark by content
 
 
 def list_training_images(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+    return sorted(p for p in root.rglob("*") if is_image_path(p)
                   and not any(part in DEV_FOLDERS for part in p.parts))
 
 

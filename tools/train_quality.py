@@ -35,7 +35,8 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from engines.models.restore_net import MULTIPLE, RestoreNet
 from engines.registry import parameter_count, save_model
-from tools.dataset import IMAGE_SUFFIXES, load_training_pool, sample_batch
+from stream.images import is_image_path
+from tools.dataset import load_training_pool, sample_batch
 from tools.lowlight_synth import RestorationRanges, degrade_restoration
 from tools.schedule import set_cosine_lr
 
@@ -63,7 +64,7 @@ def load_real_pairs(root: Path) -> list[tuple[np.ndarray, np.ndarray]]:
         high_dir = next((d for d in low_dir.parent.iterdir() if d.is_dir() and d.name.lower() in ("high", "normal")), None)
         if high_dir is None:
             continue
-        for low_path in sorted(p for p in low_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES):
+        for low_path in sorted(p for p in low_dir.iterdir() if is_image_path(p)):
             high_path = high_dir / low_path.name
             if low_path.stem in LOL_EVAL15 or not high_path.exists():
                 continue

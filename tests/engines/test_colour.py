@@ -1,35 +1,41 @@
-"""Our thumbnail colour conversion agrees with FFmpeg's swscale for each matrix and range."""
+"""engines.colour: Y'CbCr ↔ R'G'B' for each matrix, and the sRGB transfer, on numpy and torch alike."""
 
-import av
+from __future__ import annotations
+
 import numpy as np
 import pytest
+import torch
 
-from engines.image import YuvImage
-from engines.thumbnail import make_thumbnail, reduction_factor, thumbnail_size
-
-
-def _flat_frame(rgb, colorspace, color_range):
-    data = np.empty((64, 64, 3), np.uint8)
-    data[:] = rgb
-    frame = av.VideoFrame.from_ndarray(data, format="rgb24")
-    return frame.reformat(format="yuv444p", dst_colorspace=colorspace, dst_color_range=color_range)
+from engines.colour import LUMA_COEFFICIENTS, linear_to_srgb, rgb_to_yuv, srgb_to_linear, yuv_to_rgb
 
 
-@pytest.mark.parametrize("colorspace,matrix", [("ITU709", "bt709"), ("ITU601", "bt601")])
-@pytest.mark.parametrize("color_range,full", [("MPEG", False), ("JPEG", True)])
-def test_yuv_to_rgb_matches_swscale(colorspace, matrix, color_range, full):
-    for rgb in [(200, 40, 30), (20, 180, 90), (60, 70, 220), (128, 128, 128)]:
-        frame = _flat_frame(rgb, colorspace, color_range)
-        planes = [np.frombuffer(p, np.uint8).reshape(p.height, p.line_size)[:, : p.width].copy()
-                  for p in frame.planes]
-        image = YuvImage(*planes, bit_depth=8, full_range=full, matrix=matrix)
-        ours = make_thumbnail(image).rgb[:, 0, 0] * 255.0
-        assert np.abs(ours - np.array(rgb)).max() <= 2.5, (rgb, ours)
+@pytest.mark.parametrize("matrix", sorted(LUMA_COEFFICIENTS))
+def test_rgb_yuv_round_trip_and_ranges(matrix):
+    rgb = np.random.default_rng(0).random((3, 1000))
+    y, cb, cr = rgb_to_yuv(*rgb, matrix=matrix)
+    assert y.min() >= 0 and y.max() <= 1 and np.abs(cb).max() <= 0.5 and np.abs(cr).max() <= 0.5
+    assert np.abs(np.stack(yuv_to_rgb(y, cb, cr, matrix)) - rgb).max() < 1e-12
 
 
-def test_thumbnail_size_is_about_160_and_factor_even():
-    assert thumbnail_size(720, 1280) == (90, 160)
-    assert thumbnail_size(1080, 1920) == (90, 160)
-    assert reduction_factor(97, 161) % 2 == 0
-    h, w = thumbnail_size(2160, 3840)
-    assert max(h, w) <= 160
+def test_primaries_have_the_standard_luma_and_chroma_extremes():
+    # BT.709: pure red is Y' 0.2126 with Cr at its +0.5 extreme; pure blue Y' 0.0722 with Cb +0.5.
+    assert np.allclose(rgb_to_yuv(1.0, 0.0, 0.0, "bt709"), (0.2126, -0.2126 / (2 * (1 - 0.0722)), 0.5))
+    assert np.allclose(rgb_to_yuv(0.0, 0.0, 1.0, "bt709"), (0.0722, 0.5, -0.0722 / (2 * (1 - 0.2126))))
+    assert np.allclose(rgb_to_yuv(0.0, 1.0, 0.0, "bt601")[0], 0.587)                 # green's share in BT.601
+    assert np.allclose(rgb_to_yuv(0.5, 0.5, 0.5, "bt2020"), (0.5, 0.0, 0.0))        # greys carry no chroma
+
+
+def test_srgb_transfer_known_points_and_inverse():
+    assert np.isclose(srgb_to_linear(0.5), 0.21404, atol=1e-5)
+    assert np.isclose(srgb_to_linear(0.04045), 0.04045 / 12.92)                      # where the two pieces meet
+    x = np.linspace(0, 1, 1001)
+    assert np.abs(linear_to_srgb(srgb_to_linear(x)) - x).max() < 1e-6
+    assert np.all(np.diff(srgb_to_linear(x)) > 0)
+
+
+def test_numpy_and_torch_give_the_same_numbers():
+    rgb = np.random.default_rng(1).random((3, 64)).astype(np.float32)
+    ours = np.stack(rgb_to_yuv(*rgb, matrix="bt2020"))
+    theirs = torch.stack(rgb_to_yuv(*torch.from_numpy(rgb), matrix="bt2020")).numpy()
+    assert np.abs(ours - theirs).max() < 1e-6
+    assert np.abs(srgb_to_linear(rgb) - srgb_to_linear(torch.from_numpy(rgb)).numpy()).max() < 1e-6

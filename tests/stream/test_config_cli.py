@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 import media
 from stream.config import OfflineConfig, load_config
@@ -60,9 +61,25 @@ def test_config_sets_fps_and_codec(cli, clips, out):
     assert len(media.video_times(target)) == 10                   # 24 frames at 25 fps → 0.96 s at 10 fps
 
 
+def _leaves(data: dict, prefix: str = "") -> dict[str, object]:
+    """{"encode.crf": 23, …} of a nested mapping."""
+    out: dict[str, object] = {}
+    for key, value in data.items():
+        out.update(_leaves(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return out
+
+
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
-def test_shipped_configs_are_valid(path):
-    assert isinstance(load_config(path), OfflineConfig)
+def test_shipped_configs_load_with_every_value_they_state(path):
+    config = load_config(path).model_dump()
+    stated = _leaves({k: v for k, v in yaml.safe_load(path.read_text()).items() if k not in ("cameras", "live", "metrics")})
+    assert stated, f"{path.name} states nothing nocturne enhance reads"
+    loaded = _leaves(config)
+    assert {key: loaded.get(key, "missing") for key in stated} == stated
+
+
+def test_default_config_spells_out_the_built_in_defaults():
+    assert load_config(CONFIGS[0].parent / "default.yaml") == OfflineConfig()
 
 
 BAD_CONFIGS = {
@@ -128,3 +145,7 @@ def test_denoise_option_out_of_range_exits_2_with_one_line(cli, clips, out):
     assert result.lines[0].startswith("nocturne: error: ") and "enhance.denoise" in result.lines[0], result.lines[0]
     assert not target.exists()
 
+
+def test_config_that_is_a_folder_is_a_usage_error(cli, clips, tmp_path):
+    result = cli("enhance", clips.one_second_mp4, "-o", tmp_path / "o.mp4", "--config", tmp_path, "--quiet")
+    assert result.code == 2 and "cannot be read" in result.stderr

@@ -92,3 +92,29 @@ def test_folder_without_images(cli, out):
     result = cli("enhance", empty, "-o", out / "result", "--quiet")
     assert result.code == 2
     assert len(result.lines) == 1 and "no images" in result.lines[0]
+
+
+def _png(path, value):
+    cv2.imwrite(str(path), np.full((24, 32, 3), value, np.uint8))
+
+
+def test_one_bad_image_does_not_cost_the_batch(cli, tmp_path):
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    _png(folder / "a.png", 30)
+    (folder / "b.png").write_bytes(b"not a png at all")
+    _png(folder / "c.png", 40)
+    result = cli("enhance", folder, "-o", out, "--quiet")
+    assert result.code == 4
+    assert sorted(p.name for p in out.iterdir()) == ["a.png", "c.png"]
+    assert "1 of 3 images could not be read" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_output_folder_equal_to_input_folder_is_refused(cli, tmp_path):
+    folder = tmp_path / "frames"
+    folder.mkdir()
+    _png(folder / "a.png", 30)
+    before = (folder / "a.png").read_bytes()
+    result = cli("enhance", folder, "-o", folder, "--quiet")
+    assert result.code == 5 and "overwritten" in result.stderr
+    assert (folder / "a.png").read_bytes() == before

@@ -9,7 +9,7 @@ import pytest
 
 from engines.image import YuvImage
 from stream.frame import Frame
-from stream.pacing import ConstantRateResampler
+from stream.pacing import ConstantRateResampler, frame_rate
 
 IMAGE = YuvImage(np.zeros((2, 2), np.uint8), np.zeros((1, 1), np.uint8), np.zeros((1, 1), np.uint8))
 
@@ -83,3 +83,10 @@ def test_flush_without_frames():
 def test_fps_must_be_positive(fps):
     with pytest.raises(ValueError):
         ConstantRateResampler(Fraction(fps))
+
+
+@pytest.mark.parametrize("typed,exact", [(29.97, Fraction(30000, 1001)), (23.976, Fraction(24000, 1001)),
+                                         (59.94, Fraction(60000, 1001)), (25, Fraction(25)), (30, Fraction(30)),
+                                         (12.5, Fraction(25, 2))])
+def test_frame_rate_snaps_ntsc(typed, exact):
+    assert frame_rate(typed) == exact

@@ -12,6 +12,8 @@ import pytest
 
 import media
 
+pytestmark = pytest.mark.slow          # real signals to real subprocesses, each paying Python and model start-up
+
 START_TIMEOUT_S = 90      # interpreter, torch/onnxruntime and the model load before the first frame
 # x264's slowest preset keeps the 600-frame run going for seconds, so the signal always lands mid-run
 # however fast the machine.

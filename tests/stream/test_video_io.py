@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
+import av
 import numpy as np
 import pytest
 
@@ -157,3 +160,21 @@ def test_rotation_is_kept(cli, clips, out, suffix):
     frames = media.decoded_frames(target)
     assert len(frames) == 10
     assert {f.rotation for f in frames} == {90}        # PyAV reads the display matrix side data
+
+
+def test_hdr_input_is_enhanced_with_a_warning(cli, tmp_path, caplog):
+    source = tmp_path / "pq.mkv"
+    with av.open(str(source), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        ctx = stream.codec_context
+        ctx.color_trc, ctx.color_primaries, ctx.colorspace = 16, 9, 9                  # PQ, BT.2020
+        for i in range(5):
+            frame = av.VideoFrame(64, 48, "yuv420p")
+            frame.pts, frame.time_base = i, Fraction(1, 25)
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    with caplog.at_level("WARNING"):
+        result = cli("enhance", source, "-o", tmp_path / "o.mkv", "--quiet")
+    assert result.code == 0
+    assert any("HDR" in r.getMessage() and "PQ" in r.getMessage() for r in caplog.records)

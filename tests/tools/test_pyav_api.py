@@ -14,6 +14,8 @@ from tools.pyav_api import admitted_specifier, check, check_project, fetch, lowe
 from tools.pyav_stubs import StubIndex
 from tools.pyav_uses import find_uses
 
+pytestmark = pytest.mark.slow          # downloads the PyAV wheels (about 100 MB) on a fresh machine
+
 
 @pytest.fixture(scope="module")
 def wheels() -> list[Path]:
