@@ -1,4 +1,6 @@
-"""FileSink's fragmented recordings while they are written; PacketEncoder's one encode in several muxers."""
+"""FileSink's fragmented recordings while they are written; PacketEncoder's one encode in several muxers.
+
+FileSink's other duties are in ``test_file_sink.py``."""
 
 from __future__ import annotations
 
@@ -10,10 +12,17 @@ import av
 import numpy as np
 import pytest
 
-from engines.image import YuvImage
-from stream.encode import (FRAGMENTED_OPTIONS, EncodedPacket, EncoderSettings, FileSink, FrameDurations, PacketEncoder,
-                           PacketSink)
-from stream.errors import OutputError
+from engines.image import YuvImage, resize_image
+from stream.encode import (
+    FRAGMENTED_OPTIONS,
+    EncodedPacket,
+    EncoderSettings,
+    FileSink,
+    FrameDurations,
+    PacketEncoder,
+    PacketSink,
+)
+from stream.errors import OutputError, UsageError
 from stream.frame import Frame
 
 GOP = 10
@@ -158,3 +167,65 @@ def test_every_packet_written_has_a_duration_and_the_last_frame_plays(tmp_path, 
         assert seconds == pytest.approx([0.1] * (GOP + 3))
     with av.open(str(target)) as container:
         assert sum(1 for _ in container.decode(video=0)) == GOP + 3
+
+
+def test_packets_carry_the_frames_time_base_and_a_duration_each():
+    """x264 leaves durations at 0: the encoder fills them in (FrameDurations), in the frames' time base."""
+    encoder, packets = encode_all(EncoderSettings(gop=GOP), GOP + 3)       # frame threads, B-frames: reordered
+    encoder.close()
+    assert sorted(p.pts for p in packets) == list(range(GOP + 3))
+    assert all(type(p.time_base) is Fraction and p.time_base == Fraction(1, 10) for p in packets)
+    assert [p.duration for p in packets] == [1] * (GOP + 3)
+    assert all(p.dts <= p.pts for p in packets) and packets[0].keyframe
+
+
+def test_a_forced_keyframe_starts_a_new_gop_where_asked():
+    encoder = PacketEncoder(EncoderSettings(gop=50, tune="zerolatency"), time_base=Fraction(1, 10), rate=Fraction(10))
+    packets = [p for i in range(10) for p in encoder.encode(moving_frame(i), keyframe=i == 6)]
+    encoder.close()
+    assert [p.pts for p in packets if p.keyframe] == [0, 6]
+
+
+def sharp_bar_frame(index: int, size: tuple[int, int]) -> Frame:
+    """Grey with a white bar 2 px wide per 96 px of width at x = 10/96 of it: area averaging keeps its edges sharp."""
+    width, height = size
+    y = np.full((height, width), 60, np.uint8)
+    scale = width // 96 or 1
+    y[:, 10 * scale:12 * scale] = 220
+    chroma = np.full((height // 2, width // 2), 128, np.uint8)
+    return Frame(image=YuvImage(y, chroma, chroma), pts=index, time_base=Fraction(1, 10), index=index,
+                 display_size=size)
+
+
+def test_later_frames_of_another_size_are_area_averaged_to_the_first(tmp_path):
+    """The encoder resizes with ``resize_image`` (area averaging), not the encoder's own scaler (which
+    rings around edges): losslessly encoded (crf 0), the decoded picture is exactly the averaged one."""
+    encoder = PacketEncoder(EncoderSettings(crf=0, preset="ultrafast", gop=GOP, tune="zerolatency"),
+                            time_base=Fraction(1, 10), rate=Fraction(10))
+    sizes = [(96, 64), (96, 64), (192, 128), (288, 192)]
+    frames = [sharp_bar_frame(i, size) for i, size in enumerate(sizes)]
+    packets = [p for f in frames for p in encoder.encode(f)] + encoder.flush()
+    assert encoder.size == (96, 64) and len(packets) == len(sizes)
+    sink = PacketSink(tmp_path / "sized.mkv", encoder.template, "matroska")
+    for packet in packets:
+        sink.write(packet)
+    sink.close()
+    sink.close()                                                           # a second close does nothing
+    encoder.close()
+    encoder.close()
+    with av.open(str(tmp_path / "sized.mkv")) as container:
+        decoded = list(container.decode(video=0))
+    assert [(f.width, f.height) for f in decoded] == [(96, 64)] * len(sizes)
+    for frame, av_frame in zip(frames, decoded):
+        assert np.array_equal(av_frame.to_ndarray()[:64], resize_image(frame.image, (96, 64)).y)
+
+
+def test_a_packet_encoder_without_frames_flushes_nothing_and_closes():
+    encoder = PacketEncoder(EncoderSettings(), time_base=Fraction(1, 10), rate=None)
+    assert encoder.flush() == [] and encoder.template is None
+    encoder.close()
+
+
+def test_a_packet_encoder_refuses_an_unknown_codec():
+    with pytest.raises(UsageError, match="unknown codec 'av1'; choose one of h264, hevc"):
+        PacketEncoder(EncoderSettings(codec="av1"), time_base=Fraction(1, 10), rate=None)
