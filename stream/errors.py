@@ -65,3 +65,23 @@ class CameraFailedError(NocturneError, ConnectionError):
     """A live camera could not be reached (or stopped delivering) and was given up; the others ran on."""
 
     exit_code = 3
+
+
+class SourceError(NocturneError, ConnectionError):
+    """A live camera could not be opened or stopped delivering; ``str`` is redacted and one line.
+
+    Raised by the live readers (``stream.live.reader.Reader``); the reconnecting
+    source (``stream.live.reconnect``) retries after it.
+    """
+
+    exit_code = 3
+
+
+class SourceGaveUp(SourceError):
+    """No frame for ``reconnect.give_up_after_s``: the camera is abandoned."""
+
+
+class GStreamerMissingError(NocturneError, RuntimeError):
+    """GStreamer or PyGObject is not installed; the message says what to install."""
+
+    exit_code = 2

@@ -23,7 +23,7 @@ import av
 import numpy as np
 
 from stream.config import load_live_config
-from stream.live.gst import RtspServer
+from stream.live.rtsp_server import RtspServer
 from stream.live.service import LiveService
 
 

@@ -21,7 +21,7 @@ import threading
 import time
 
 from stream.config import LiveSection
-from stream.live.sources import LiveSource
+from stream.live.reconnect import LiveSource
 from stream.uri import parse_source
 from tools.rtsp_camera import CameraProcess, free_port
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from stream.live.gst import RtspServer  # noqa: E402
+from stream.live.rtsp_server import RtspServer  # noqa: E402
 from tools.bench_live import camera_launch  # noqa: E402 — the same camera the latency bench uses
 
 

@@ -41,7 +41,7 @@ class LivePacket:
 
 
 class PacketOutput(Protocol):
-    """An output that muxes the camera's shared encode (see ``stream.live.outputs``).
+    """An output that muxes the camera's shared encode (see ``stream.live.muxing_outputs``).
 
     Two optional members let an output that is not always listening save work:
     ``idle`` (True while it wants no packets: a served mount nobody watches) and
@@ -114,7 +114,7 @@ class GopQueue:
 
 
 class PacketSinkWorker(Protocol):
-    """Where ``SharedEncode`` hands packets: a worker thread's queue (``stream.live.camera``)."""
+    """Where ``SharedEncode`` hands packets: a worker thread's queue (``stream.live.output_worker``)."""
 
     output: PacketOutput
     failed: bool

@@ -15,14 +15,26 @@ URLs may hold credentials). Times are seconds; lumas are 0..1 (black..white).
     nocturne_flicker{camera}                      exponential mean of |Δ after − Δ before| of the mean luma
                                                   between consecutive frames: brightness changes the
                                                   enhancement adds (0 = none)
+
+Drops by ``where``, one per latest-wins hand-over: ``source`` the queue of
+decoded frames, ``enhance`` enhanced pictures the next one replaced in the
+mailbox before the pacer took them (``stream.live.mailbox``), ``output:<name>``
+an output's queue; ``late`` counts pacer ticks missed, not frames.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    start_http_server,
+)
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0, 5.0)
 _STAGE_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.04, 0.06, 0.1, 0.2, 0.5, 1.0, 2.0)
@@ -53,8 +65,9 @@ class LiveMetrics:
                              ["camera"], registry=r)
         self._server = None
 
-    def camera(self, name: str) -> "CameraMetrics":
-        return CameraMetrics(self, name)
+    def camera(self, name: str, clock: Callable[[], float] = time.monotonic) -> CameraMetrics:
+        """A camera's handle; ``clock`` (seconds, monotonic) times its fps windows (tests pass their own)."""
+        return CameraMetrics(self, name, clock)
 
     def serve(self, host: str, port: int) -> None:
         """Expose ``/metrics`` on ``host:port`` (a daemon thread); ``close()`` stops it."""
@@ -93,10 +106,13 @@ class _RateMeter:
 
 
 class CameraMetrics:
-    """One camera's series. Methods are called from the camera's threads (prometheus_client is thread-safe)."""
+    """One camera's series. Methods are called from the camera's threads (prometheus_client is thread-safe).
 
-    def __init__(self, metrics: LiveMetrics, name: str) -> None:
-        self.metrics, self.name = metrics, name
+    ``clock`` gives the seconds (monotonic) that the fps gauges are measured on.
+    """
+
+    def __init__(self, metrics: LiveMetrics, name: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.metrics, self.name, self._clock = metrics, name, clock
         self._rates = {"in": _RateMeter(), "out": _RateMeter()}
         self._previous_luma: tuple[float, float] | None = None
         self._flicker = 0.0
@@ -105,7 +121,7 @@ class CameraMetrics:
     def frame(self, kind: str) -> None:
         self.metrics.frames.labels(self.name, kind).inc()
         if kind in self._rates:                            # "in" and "out" also feed the fps gauges
-            rate = self._rates[kind].tick(time.monotonic())
+            rate = self._rates[kind].tick(self._clock())
             if rate is not None:
                 self.metrics.fps.labels(self.name, kind).set(rate)
 

@@ -132,10 +132,10 @@ class _Handler(BaseHTTPRequestHandler):
     preview: PreviewServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args) -> None:   # noqa: A002 — the base class's name
+    def log_message(self, format: str, *args) -> None:     # "format": the base class's name
         log.debug("preview: " + format, *args)
 
-    def do_GET(self) -> None:  # noqa: N802 — http.server's naming
+    def do_GET(self) -> None:     # http.server's naming
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         token = self.preview.token

@@ -1,8 +1,10 @@
-"""What every live reader gives and raises: a leaf module, shared by ``stream.live.sources`` and ``stream.live.gst``.
+"""What every live reader gives: a leaf module, shared by the readers and the reconnecting source.
 
-A ``Reader`` is one connection to a camera (PyAV's in ``sources``, GStreamer's
-appsink in ``gst``); its pictures come out as ``Decoded`` and its failures as
-``SourceError``. ``LiveSource`` (in ``sources``) reconnects readers.
+A ``Reader`` is one connection to a camera (PyAV's in ``stream.live.av_reader``,
+the demo's street in ``stream.live.scene_reader``, GStreamer's appsink in
+``stream.live.gst_reader``); its pictures come out as ``Decoded`` and its
+failures as ``stream.errors.SourceError``. ``stream.live.sources.open_reader``
+picks the reader for a source, ``stream.live.reconnect.LiveSource`` reconnects readers.
 """
 
 from __future__ import annotations
@@ -13,18 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from engines.image import YuvImage
-from stream.errors import NocturneError
 from stream.frame import ColourTags
-
-
-class SourceError(NocturneError, ConnectionError):
-    """A camera could not be opened or stopped delivering; ``str`` is redacted and one line."""
-
-    exit_code = 3
-
-
-class SourceGaveUp(SourceError):
-    """No frame for ``reconnect.give_up_after_s``: the camera is abandoned."""
 
 
 @dataclass(frozen=True)

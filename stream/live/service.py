@@ -16,9 +16,10 @@ from collections.abc import Callable
 from engines.runtimes import RuntimeChoice, select_runtime
 from stream.config import LiveConfig, RuntimeSection
 from stream.errors import OutputError
-from stream.live.camera import Camera, CameraSummary
+from stream.live.camera import Camera
 from stream.live.metrics import LiveMetrics
-from stream.live.outputs import SharedServers
+from stream.live.servers import SharedServers
+from stream.live.summary import CameraSummary
 from stream.pipeline import make_enhancer
 
 FINALISE_TIMEOUT_S = 15.0          # how long a stop waits for outputs to flush and close

@@ -10,11 +10,13 @@ import pytest
 from engines.image import YuvImage
 from engines.runtimes import select_runtime
 from stream.config import load_live_config
+from stream.errors import SourceError
 from stream.frame import ColourTags
-from stream.live.camera import Camera, no_signal_picture
+from stream.live.camera import Camera
 from stream.live.metrics import LiveMetrics
-from stream.live.outputs import SharedServers
-from stream.live.reader import Decoded, SourceError
+from stream.live.no_signal import no_signal_picture
+from stream.live.reader import Decoded
+from stream.live.servers import SharedServers
 from stream.pipeline import make_enhancer
 
 FPS = 20
@@ -133,6 +135,20 @@ def test_a_slow_output_drops_its_frames_and_delays_no_other():
     assert len(slow.items) <= 1.5 / 0.2 + 3
     assert camera.summary.dropped >= len(fast.items) - len(slow.items) - 4
     assert camera.summary.latency_percentile(50) < 0.2
+
+
+def test_every_enhanced_frame_goes_out_once_or_is_counted_as_dropped():
+    """A camera faster than the output rate: the pacer takes every 4th picture, the others are counted drops."""
+    recorder = Recorder()
+    camera, _ = make_camera([recorder], Camera8x8(on_s=10, away_s=0, back_s=0), fps=FPS / 4)
+    run_for(camera, 1.5)
+    count = camera.metrics.count
+    fresh = count("nocturne_frames_total", kind="out") - count("nocturne_frames_total", kind="repeated")
+    assert fresh > 0 and recorder.closed
+    dropped_at_enhance = count("nocturne_dropped_frames_total", where="enhance")
+    assert dropped_at_enhance > 0
+    assert count("nocturne_frames_total", kind="enhanced") == fresh + dropped_at_enhance
+    assert camera.summary.dropped >= dropped_at_enhance          # the summary line reports them too
 
 
 def test_a_broken_output_stops_alone():

@@ -13,7 +13,7 @@ from stream.encode import EncodedPacket
 from stream.frame import Frame
 from stream.graph import END
 from stream.live.encoded import GopQueue, LivePacket, SharedEncode
-from stream.live.outputs import OutFrame
+from stream.live.output import OutFrame
 
 TIME_BASE = Fraction(1, 10)
 

@@ -7,8 +7,8 @@ import threading
 import numpy as np
 import pytest
 
-from stream.live.gst import GstReader, pipeline_for
-from stream.live.reader import SourceError
+from stream.errors import SourceError
+from stream.live.gst_reader import GstReader, pipeline_for
 from stream.uri import parse_source
 
 

@@ -18,6 +18,8 @@ import pytest
 import media
 from live_media import free_port
 
+pytestmark = pytest.mark.slow          # each test starts nocturne live in a subprocess, some an HTTP or RTSP server
+
 SECRET = "hunter2"
 
 

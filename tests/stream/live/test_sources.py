@@ -11,9 +11,14 @@ import pytest
 import media
 from engines.image import YuvImage
 from stream.config import LiveSection, ReconnectSection
+from stream.errors import SourceError, SourceGaveUp
 from stream.frame import ColourTags
-from stream.live.reader import Decoded, SourceError, SourceGaveUp
-from stream.live.sources import AvReader, Backoff, LiveSource, describe_failure, open_reader
+from stream.live.av_failures import describe_failure
+from stream.live.av_reader import AvReader
+from stream.live.backoff import Backoff
+from stream.live.reader import Decoded
+from stream.live.reconnect import LiveSource
+from stream.live.sources import open_reader
 from stream.uri import parse_source
 
 
