@@ -13,7 +13,7 @@ not its name, so a retrained model under another name is run the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from engines.curve_enhancer import CurveEnhancer
@@ -65,7 +65,7 @@ class EnhancerSpec:
     temporal: bool = True
     smoothing_s: float = 0.2
     estimate_every: int = 2
-    highlights: HighlightSpec | None = field(default=None)
+    highlights: HighlightSpec | None = None
 
     @property
     def runs_temporal(self) -> bool:
