@@ -22,6 +22,7 @@ except ImportError:  # pragma: no cover
 
 from stream.config import load_config
 from stream.errors import CameraFailedError, NocturneError, OutputError, UsageError
+from stream.heap import keep_frame_buffers_in_heap
 from stream.progress import FrameProgress, stderr_console
 from stream.pyav_compat import untested_pyav_warning
 
@@ -275,6 +276,7 @@ def _stop_on_signals(job) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; returns the exit code."""
+    keep_frame_buffers_in_heap()                # a process-wide malloc setting: see stream.heap
     try:
         code = app(args=argv, standalone_mode=False, prog_name="nocturne")
         return code if isinstance(code, int) else 0
