@@ -7,6 +7,9 @@ temporal noise), then times on this machine, in one run:
 * model      — the enhancer alone on 60 decoded frames (``--model``, with ``--denoise``: fast = thumbnail,
                network, full-resolution curves, temporal denoiser; quality = the restoration network at
                full resolution, temporal denoiser);
+* stages     — where the model's time goes, ms per frame: the low-light stage alone (the same enhancer
+               built without its temporal stage) + what the temporal denoiser adds (the difference),
+               medians of three passes each, interleaved;
 * encode     — libx264 ``ultrafast`` of those frames (``FileSink``);
 * end to end — the whole graph (decode → enhance → encode, threads), as ``nocturne enhance`` runs it;
 * cli        — the ``nocturne enhance`` command, start-up and model load included;
@@ -51,6 +54,8 @@ class BenchRow:
     frames: int
     decode: float
     model: float
+    low_light_ms: float
+    temporal_ms: float
     encode: float
     end_to_end: float
     cli: float
@@ -86,6 +91,28 @@ def _first_frames(path: Path, count: int) -> list[Frame]:
     return frames
 
 
+def _stage_ms(config: OfflineConfig, frames: list[Frame], repeats: int = 3) -> tuple[float, float, float]:
+    """(whole enhancer, low-light stage alone, temporal stage) in ms per frame on ``frames``.
+
+    The temporal stage's cost is the whole enhancer's minus the same enhancer built without it
+    (``enhance.temporal`` false), each the median of ``repeats`` passes, interleaved so that load
+    changes hit both alike.
+    """
+    without = config.model_copy(update={"enhance": config.enhance.model_copy(update={"temporal": False})})
+    enhancers = {"whole": make_enhancer(config)[0], "low-light": make_enhancer(without)[0]}
+    times: dict[str, list[float]] = {name: [] for name in enhancers}
+    for _ in range(repeats):
+        for name, enhancer in enhancers.items():
+            enhancer.reset()
+            enhancer.enhance(frames[0].image, 0.0)                # warm-up (table build, first inference)
+            start = time.perf_counter()
+            for frame in frames:
+                enhancer.enhance(frame.image, float(frame.time))
+            times[name].append(1000.0 * (time.perf_counter() - start) / len(frames))
+    whole, low_light = (statistics.median(times[name]) for name in ("whole", "low-light"))
+    return whole, low_light, max(0.0, whole - low_light)
+
+
 def _median_fps(frames: int, run: Callable[[], float], repeats: int) -> float:
     """Median over ``repeats`` runs of frames / seconds, where ``run`` returns seconds."""
     return frames / statistics.median(run() for _ in range(repeats))
@@ -101,12 +128,7 @@ def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3, model: s
     decode_fps = _decode_fps(clip)
 
     subset = _first_frames(clip, SUBSET)
-    enhancer, _ = make_enhancer(config)
-    enhancer.enhance(subset[0].image, 0.0)                          # warm-up (table build, first inference)
-    start = time.perf_counter()
-    for frame in subset:
-        enhancer.enhance(frame.image, float(frame.time))
-    model_fps = len(subset) / (time.perf_counter() - start)
+    whole_ms, low_light_ms, temporal_ms = _stage_ms(config, subset)
 
     sink = FileSink(workdir / f"enc_{name}.mp4", EncoderSettings(preset=PRESET, crf=CRF), subset[0].time_base, None)
     start = time.perf_counter()
@@ -130,7 +152,8 @@ def bench_size(name: str, frames: int, workdir: Path, repeats: int = 3, model: s
         return _ffmpeg(["-i", str(clip), "-vf", FFMPEG_FILTER, "-c:v", "libx264", "-preset", PRESET,
                         "-crf", str(CRF), str(workdir / f"ffmpeg_{name}.mp4")])
 
-    return BenchRow(name, frames, decode_fps, model_fps, encode_fps, _median_fps(frames, ours, repeats),
+    return BenchRow(name, frames, decode_fps, 1000.0 / whole_ms, low_light_ms, temporal_ms, encode_fps,
+                    _median_fps(frames, ours, repeats),
                     _median_fps(frames, cli, repeats), _median_fps(frames, ffmpeg, repeats))
 
 
@@ -153,9 +176,11 @@ def run_bench(sizes: list[str], frames: int, console: Console, model: str = "fas
 def render_table(rows: list[BenchRow], model: str = "fast", denoise: float = 0.5) -> str:
     """The results as a Markdown table (what docs/performance.md carries)."""
     lines = [f"fps; model {model}, denoise {denoise}; x264 {PRESET} crf {CRF}; peer: ffmpeg -vf {FFMPEG_FILTER}",
-             "| size | frames | decode | model | encode | end to end | cli | ffmpeg chain | e2e/ffmpeg | cli/ffmpeg |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| size | frames | decode | model | model ms: low-light + temporal | encode | end to end | cli "
+             "| ffmpeg chain | e2e/ffmpeg | cli/ffmpeg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        lines.append(f"| {r.size} | {r.frames} | {r.decode:.0f} | {r.model:.0f} | {r.encode:.0f} | {r.end_to_end:.0f} "
+        lines.append(f"| {r.size} | {r.frames} | {r.decode:.0f} | {r.model:.0f} | {r.low_light_ms:.1f} + "
+                     f"{r.temporal_ms:.1f} | {r.encode:.0f} | {r.end_to_end:.0f} "
                      f"| {r.cli:.0f} | {r.ffmpeg:.0f} | {r.end_to_end / r.ffmpeg:.2f} | {r.cli / r.ffmpeg:.2f} |")
     return "\n".join(lines)
