@@ -29,8 +29,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from engines.image import YuvImage
 from engines.enhancer import Enhancer
+from engines.image import YuvImage
 from stream.config import CameraConfig, LiveSection
 from stream.encode import EncoderSettings
 from stream.errors import SourceError
