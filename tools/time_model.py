@@ -21,6 +21,7 @@ import torch
 
 from engines.io_specs import IO_SPECS
 from engines.registry import load_model
+from engines.runtimes import OnnxRuntime
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -50,8 +51,6 @@ def time_torch(model_name: str, width: int, height: int, device: str, repeats: i
 
 def time_onnx(model_name: str, width: int, height: int, threads: int, repeats: int, warmup: int) -> list[float]:
     """Milliseconds per call of the exported model in ONNX Runtime on the CPU."""
-    from engines.runtimes import OnnxRuntime
-
     estimator = OnnxRuntime(threads=threads).open(model_name)
     inputs = IO_SPECS[estimator.info.architecture].examples(height, width)
     times = []
