@@ -13,7 +13,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from engines.build import EnhancerSpec, HighlightSpec
+from engines.spec import EnhancerSpec, HighlightSpec
 from stream.errors import UsageError
 
 X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow")

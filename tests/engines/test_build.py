@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engines.build import EnhancerSpec, HighlightSpec, build_enhancer
+from engines.build import build_enhancer
+from engines.spec import EnhancerSpec, HighlightSpec
 from engines.curve_enhancer import CurveEnhancer
 from engines.enhancer import Unchanged
 from engines.errors import ModelNotAvailableError
@@ -113,7 +114,8 @@ def test_onnxruntime_path_never_imports_torch(tmp_path, monkeypatch):
     script = textwrap.dedent("""
         import sys
         import numpy as np
-        from engines.build import EnhancerSpec, HighlightSpec, build_enhancer
+        from engines.build import build_enhancer
+        from engines.spec import EnhancerSpec, HighlightSpec
         from engines.image import YuvImage
         from engines.runtimes import OnnxRuntime
         y = np.full((48, 64), 30, np.uint8); c = np.full((24, 32), 128, np.uint8)

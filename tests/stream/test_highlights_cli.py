@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import media
-from engines.build import EnhancerSpec, HighlightSpec
+from engines.spec import EnhancerSpec, HighlightSpec
 from engines.curve_enhancer import CurveEnhancer
 from engines.highlights import HighlightsRecovered
 from engines.temporal import TemporallyDenoised

@@ -7,7 +7,7 @@ import threading
 import pytest
 
 import media
-from engines.build import EnhancerSpec
+from engines.spec import EnhancerSpec
 from stream.config import OfflineConfig, load_config
 from stream.errors import DecodeError, InputDamagedError, InterruptedRun, OutputError
 from stream.pipeline import ImageJob, VideoJob
