@@ -1,7 +1,7 @@
 """Encoding and muxing: the file sink of ``nocturne enhance`` and the shared encode of live cameras.
 
-One idea per module; the names below are re-exported here, so importers keep
-``from stream.encode import ...``:
+One idea per module; the names importers use are re-exported here
+(``from stream.encode import ...``); ``container`` is used only by the sinks:
 
 - ``settings``: ``EncoderSettings``, ``ENCODERS`` (codec name → FFmpeg
   encoder), ``FRAGMENTED_OPTIONS`` (MP4/MOV fragmenting), ``check_output_path``;
@@ -17,12 +17,10 @@ Imports run one way: ``settings`` ← ``container`` ← ``file_sink``/``packets`
 never through this ``__init__``, so there is no cycle.
 """
 
-from stream.encode.container import add_video_stream, open_container, start_container
 from stream.encode.durations import FrameDurations
 from stream.encode.file_sink import FileSink
 from stream.encode.packets import EncodedPacket, PacketEncoder, PacketSink
 from stream.encode.settings import ENCODERS, FRAGMENTED_OPTIONS, EncoderSettings, check_output_path
 
 __all__ = ["ENCODERS", "FRAGMENTED_OPTIONS", "EncodedPacket", "EncoderSettings", "FileSink", "FrameDurations",
-           "PacketEncoder", "PacketSink", "add_video_stream", "check_output_path", "open_container",
-           "start_container"]
+           "PacketEncoder", "PacketSink", "check_output_path"]

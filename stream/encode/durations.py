@@ -29,11 +29,14 @@ class FrameDurations:
         self._by_pts[frame.pts] = frame.duration or 0
         self._last_pts = frame.pts
 
-    def take(self, pts: int | None) -> int:
-        """The duration of the picture at ``pts`` (0 where unknown), forgotten once taken.
+    def take(self, pts: int | None, encoded: int | None = 0) -> int:
+        """The duration for the packet of the picture at ``pts``: ``encoded`` (the encoder's own) when it set
+        one, else the frame's (0 where unknown). The picture is forgotten either way, so that an encoder
+        that does set durations leaves nothing behind on an endless live stream.
 
         The newest picture without a duration of its own gets the last interval.
         """
         if pts is None:
-            return 0
-        return self._by_pts.pop(pts, 0) or (self._step if pts == self._last_pts else 0)
+            return encoded or 0
+        noted = self._by_pts.pop(pts, 0)
+        return encoded or noted or (self._step if pts == self._last_pts else 0)

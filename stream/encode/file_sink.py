@@ -132,7 +132,7 @@ class FileSink:
 
     def _mux(self, packets: list[av.Packet]) -> None:
         for packet in packets:
-            packet.duration = packet.duration or self._durations.take(packet.pts)
+            packet.duration = self._durations.take(packet.pts, packet.duration)
             self._container.mux(packet)
 
     def _mux_side(self, item: SidePacket) -> None:

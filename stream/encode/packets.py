@@ -94,7 +94,7 @@ class PacketEncoder:
     def _packets(self, packets: list[av.Packet]) -> list[EncodedPacket]:
         # PyAV 19 gives time bases as its own AVRational; packets carry a Fraction, as frames do.
         return [EncodedPacket(bytes(p), p.pts, p.dts, Fraction(p.time_base) if p.time_base else self.time_base,
-                              bool(p.is_keyframe), p.duration or self._durations.take(p.pts)) for p in packets]
+                              bool(p.is_keyframe), self._durations.take(p.pts, p.duration)) for p in packets]
 
 
 class PacketSink:

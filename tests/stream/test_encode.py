@@ -154,6 +154,17 @@ def test_frame_durations_are_the_frames_own_else_the_interval():
     assert durations.take(5) == 0 and durations.take(None) == 0
 
 
+def test_an_encoders_own_duration_wins_and_the_picture_is_still_forgotten():
+    """An encoder that sets durations (not libx264 today) must not leave one entry per frame behind on a
+    stream that never ends."""
+    durations = FrameDurations()
+    for pts in range(1000):
+        durations.note(dataclasses.replace(flat_frame(0), pts=pts, duration=1))
+        assert durations.take(pts, 7) == 7
+    assert durations.take(500) == 0                              # taken, so forgotten
+    assert len(durations._by_pts) == 0
+
+
 @pytest.mark.parametrize("fragmented", [False, True])
 def test_every_packet_written_has_a_duration_and_the_last_frame_plays(tmp_path, fragmented):
     # libx264 leaves packet durations at 0; PyAV 17's MP4 muxer then cut the last frame off (issue 12).
