@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from engines.onnx_opset import OPSET
-from engines.registry import WEIGHTS_DIR, ModelInfo, fingerprint
+from engines.registry import ModelInfo, fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -27,22 +27,25 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def onnx_file(info: ModelInfo, weights_dir: Path = WEIGHTS_DIR) -> Path:
-    """The ONNX file of the (checksum-verified) model ``info``, exported now if not cached yet.
+def onnx_file(info: ModelInfo) -> Path:
+    """The ONNX file of the (checksum-verified) model ``info``, exported now if not cached yet
+    (from the weights ``info`` names: the shipped ones or another folder's).
 
     A read-only home (containers, appliances) falls back to a private folder under the
     system's temp directory, with a warning.
     """
     name = f"{info.name}-{fingerprint(info)}-opset{OPSET}.onnx"
     path = cache_dir() / "onnx" / name
-    if path.exists():
-        return path
+    fallback = Path(tempfile.gettempdir()) / f"nocturne-{os.getuid()}" / "onnx" / name
+    for cached in (path, fallback):      # a read-only home finds its fallback without trying to export again
+        if cached.exists():
+            return cached
     # torch is needed only to make the file: imported here, not by the runtime that reads it.
     from engines.export import export_onnx
 
+    weights_dir = info.path.parent
     try:
         return export_onnx(info.name, path, weights_dir=weights_dir)
     except OSError as error:
-        fallback = Path(tempfile.gettempdir()) / f"nocturne-{os.getuid()}" / "onnx" / name
         log.warning("model cache %s not writable (%s); using %s", path.parent, error.strerror or error, fallback)
-        return fallback if fallback.exists() else export_onnx(info.name, fallback, weights_dir=weights_dir)
+        return export_onnx(info.name, fallback, weights_dir=weights_dir)

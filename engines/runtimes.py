@@ -176,7 +176,7 @@ class OnnxEstimator:
         import onnxruntime
 
         self.info = model_info(model_name, weights_dir or WEIGHTS_DIR)
-        path = onnx_file(self.info, weights_dir or WEIGHTS_DIR)
+        path = onnx_file(self.info)
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = max(1, runtime.threads)
         options.inter_op_num_threads = 1
