@@ -66,13 +66,14 @@ class ModelSettings(_Strict):
     runtime: RuntimeSection = RuntimeSection()
 
     def enhancer_spec(self) -> EnhancerSpec:
-        """The ``engines`` spec these sections ask for (``engines.build`` decides what it means)."""
-        section, highlights = self.enhance, self.highlights
-        return EnhancerSpec(
-            model=section.model, strength=section.strength, denoise=section.denoise, temporal=section.temporal,
-            smoothing_s=section.smoothing_s, estimate_every=section.estimate_every,
-            highlights=HighlightSpec(highlights.buffer, highlights.full_frames, highlights.fusion)
-            if highlights.enabled else None)
+        """The ``engines`` spec these sections ask for (``engines.build`` decides what it means).
+
+        The sections' fields are the spec's by name; ``highlights.enabled`` becomes the spec's
+        highlights being there or not.
+        """
+        highlights = self.highlights.model_dump(exclude={"enabled"})
+        return EnhancerSpec(**self.enhance.model_dump(),
+                            highlights=HighlightSpec(**highlights) if self.highlights.enabled else None)
 
 
 class OfflineConfig(ModelSettings):
