@@ -7,9 +7,9 @@ temporal noise), then times on this machine, in one run:
 * model      — the enhancer alone on 60 decoded frames (``--model``, with ``--denoise``: fast = thumbnail,
                network, full-resolution curves, temporal denoiser; quality = the restoration network at
                full resolution, temporal denoiser);
-* stages     — where the model's time goes, ms per frame: the low-light stage alone (the same enhancer
-               built without its temporal stage) + what the temporal denoiser adds (the difference),
-               medians of three passes each, interleaved;
+* stages     — where the model's time goes, ms per frame: the low-light stage alone (the enhancer the
+               temporal denoiser wraps) + what the temporal denoiser adds (the difference), medians of
+               three passes each, interleaved;
 * encode     — libx264 ``ultrafast`` of those frames (``FileSink``);
 * end to end — the whole graph (decode → enhance → encode, threads), as ``nocturne enhance`` runs it;
 * cli        — the ``nocturne enhance`` command, start-up and model load included;
@@ -35,6 +35,7 @@ from typing import Callable
 
 from rich.console import Console
 
+from engines.temporal import TemporallyDenoised
 from stream.config import OfflineConfig
 from stream.decode import FileSource
 from stream.encode import EncoderSettings, FileSink
@@ -94,23 +95,23 @@ def _first_frames(path: Path, count: int) -> list[Frame]:
 def _stage_ms(config: OfflineConfig, frames: list[Frame], repeats: int = 3) -> tuple[float, float, float]:
     """(whole enhancer, low-light stage alone, temporal stage) in ms per frame on ``frames``.
 
-    The temporal stage's cost is the whole enhancer's minus the same enhancer built without it
-    (``enhance.temporal`` false), each the median of ``repeats`` passes, interleaved so that load
-    changes hit both alike.
+    The low-light stage is the enhancer the temporal denoiser wraps (its ``inner``), timed on its
+    own; the temporal stage's cost is the whole's minus that. Each is the median of ``repeats``
+    passes, interleaved so that load changes hit both alike.
     """
-    without = config.model_copy(update={"enhance": config.enhance.model_copy(update={"temporal": False})})
-    enhancers = {"whole": make_enhancer(config)[0], "low-light": make_enhancer(without)[0]}
-    times: dict[str, list[float]] = {name: [] for name in enhancers}
+    whole = make_enhancer(config)[0]
+    stages = {"whole": whole, "low-light": whole.inner if isinstance(whole, TemporallyDenoised) else whole}
+    times: dict[str, list[float]] = {name: [] for name in stages}
     for _ in range(repeats):
-        for name, enhancer in enhancers.items():
+        for name, enhancer in stages.items():
             enhancer.reset()
             enhancer.enhance(frames[0].image, 0.0)                # warm-up (table build, first inference)
             start = time.perf_counter()
             for frame in frames:
                 enhancer.enhance(frame.image, float(frame.time))
             times[name].append(1000.0 * (time.perf_counter() - start) / len(frames))
-    whole, low_light = (statistics.median(times[name]) for name in ("whole", "low-light"))
-    return whole, low_light, max(0.0, whole - low_light)
+    whole_ms, low_light_ms = (statistics.median(times[name]) for name in ("whole", "low-light"))
+    return whole_ms, low_light_ms, max(0.0, whole_ms - low_light_ms)
 
 
 def _median_fps(frames: int, run: Callable[[], float], repeats: int) -> float:
