@@ -25,7 +25,6 @@ manifest; ``tools.eval`` then measures it and the model card records it.
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import time
 from pathlib import Path
@@ -40,6 +39,7 @@ from engines.models.curve_net import CurveNet
 from engines.registry import MODEL_NAMES, WEIGHTS_DIR, parameter_count, save_model
 from tools.dataset import load_training_pool, prepare, sample_batch
 from tools.lowlight_synth import degrade
+from tools.schedule import set_cosine_lr
 from tools.train_fusion import train_fusion
 from tools.train_quality import train_quality
 
@@ -92,8 +92,6 @@ def train(args: argparse.Namespace) -> None:
     model = model.to(device)
     print(f"CurveNet width {args.width}: {parameter_count(model)} parameters, training on {device}")
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: 0.5 * (1 + math.cos(math.pi * min(step, args.steps) / args.steps)))
     start = time.time()
     running = 0.0
     for step in range(1, args.steps + 1):
@@ -110,8 +108,8 @@ def train(args: argparse.Namespace) -> None:
                 + args.reversal * gradient_reversal(y_in, y))
         optimiser.zero_grad()
         loss.backward()
+        set_cosine_lr(optimiser, args.lr, (step - 1) / args.steps)     # the rate LambdaLR gave this step before
         optimiser.step()
-        schedule.step()
         value = float(loss.detach())
         running = 0.98 * running + 0.02 * value if step > 1 else value
         if step % 100 == 0 or step == args.steps:
