@@ -24,7 +24,10 @@ makes (Python's small objects do not go through malloc's arenas).
 Measured on the default path (2-core machine, end to end, medians of three):
 720p 43 → 60 fps; 1080p 24 → 34 fps (26–28 with the thresholds alone).
 
-Only glibc has ``mallopt``; elsewhere (musl, macOS) this does nothing.
+The CLI calls it first thing; ``VideoJob`` and ``LiveService`` call it too (it runs once), so
+whatever runs the product's graphs in-process — the tools, an embedding application — gets the
+same setting before its threads start. Only glibc has ``mallopt``; elsewhere (musl, macOS) this
+does nothing.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from stream.encode import EncoderSettings, FileSink, check_output_path
 from stream.errors import DecodeError, InputDamagedError, InterruptedRun, NocturneError, OutputError
 from stream.frame import Frame
 from stream.graph import Graph
+from stream.heap import keep_frame_buffers_in_heap
 from stream.images import read_image, write_image
 from stream.pacing import frame_rate
 from stream.stages import EnhanceStage, ResampleStage
@@ -69,6 +70,7 @@ class VideoJob:
 
     def __init__(self, source_path: Path, output_path: Path, config: OfflineConfig,
                  choice: RuntimeChoice | None = None) -> None:
+        keep_frame_buffers_in_heap()         # before the graph's threads start (stream.heap); once per process
         check_output_path(output_path)
         if output_path.exists() and output_path.resolve() == Path(source_path).resolve():
             raise OutputError(f"output {output_path} would overwrite the input")

@@ -23,7 +23,6 @@ import av
 import numpy as np
 
 from stream.config import load_live_config
-from stream.heap import keep_frame_buffers_in_heap
 from stream.live.rtsp_server import RtspServer
 from stream.live.service import LiveService
 
@@ -84,7 +83,6 @@ def _mean(metrics, stage: str, labels: dict) -> float:
 
 
 def main() -> None:
-    keep_frame_buffers_in_heap()            # as `nocturne live` does at start (stream.heap)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--sizes", default="640x360,1280x720")

@@ -21,7 +21,6 @@ import tempfile
 from pathlib import Path
 
 from stream.config import load_live_config
-from stream.heap import keep_frame_buffers_in_heap
 from stream.live.service import LiveService
 
 
@@ -43,7 +42,6 @@ def run_case(outputs: list[str], size: str, fps: int, seconds: float) -> dict:
 
 
 def main() -> None:
-    keep_frame_buffers_in_heap()            # as `nocturne live` does at start (stream.heap)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--size", default="1280x720")

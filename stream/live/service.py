@@ -16,6 +16,7 @@ from collections.abc import Callable
 from engines.runtimes import RuntimeChoice, select_runtime
 from stream.config import LiveConfig, RuntimeSection
 from stream.errors import OutputError
+from stream.heap import keep_frame_buffers_in_heap
 from stream.live.camera import Camera
 from stream.live.metrics import LiveMetrics
 from stream.live.servers import SharedServers
@@ -27,6 +28,7 @@ FINALISE_TIMEOUT_S = 15.0          # how long a stop waits for outputs to flush 
 
 class LiveService:
     def __init__(self, config: LiveConfig, on_event: Callable[[str, str], None]) -> None:
+        keep_frame_buffers_in_heap()         # before the cameras' threads start (stream.heap); once per process
         self.config = config
         self.metrics = LiveMetrics()
         self.servers = SharedServers()

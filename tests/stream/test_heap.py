@@ -56,3 +56,16 @@ def test_the_command_line_sets_it(monkeypatch):
     from stream.cli import main
 
     assert main(["doctor"]) == 0 and calls == [1]
+
+
+def test_the_offline_job_sets_it_before_its_threads_start(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr("stream.pipeline.keep_frame_buffers_in_heap", lambda: calls.append(1) or True)
+    from stream.errors import NocturneError
+    from stream.pipeline import VideoJob
+    from stream.config import OfflineConfig
+
+    with pytest.raises(NocturneError):                     # a missing input: it is set before anything else
+        VideoJob(tmp_path / "missing.mp4", tmp_path / "o.mp4", OfflineConfig())
+    assert calls == [1]
+
