@@ -12,8 +12,7 @@ from pathlib import Path
 
 import torch
 
-from engines.io_specs import IO_SPECS
-from engines.onnx_opset import OPSET
+from engines.io_specs import IO_SPECS, OPSET
 from engines.registry import WEIGHTS_DIR, load_model
 
 

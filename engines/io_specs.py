@@ -1,4 +1,4 @@
-"""The shipped networks' input/output contract, torch-free.
+"""The shipped networks' input/output contract, torch-free: tensors, shapes, and the ONNX opset.
 
 Each architecture has an ``IoSpec``: its inputs' names and channel counts, its
 output's name and channels, and the height/width multiple its shapes must
@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+OPSET = 17            # every exported graph's; cached ONNX files are named after it
 
 
 @dataclass(frozen=True)

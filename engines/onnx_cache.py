@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from engines.onnx_opset import OPSET
+from engines.io_specs import OPSET
 from engines.registry import ModelInfo, fingerprint
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,9 @@ The cost is memory the process keeps at its high-water mark rather than
 returning between frames, and one lock for the few large allocations a frame
 makes (Python's small objects do not go through malloc's arenas).
 
-Measured on the default path (2-core machine, end to end, medians of three):
-720p 43 → 60 fps; 1080p 24 → 34 fps (26–28 with the thresholds alone).
+Measured on the default path (2-core machine), the in-process graph (``VideoJob``), medians of
+three runs: 720p 43 → 60 fps; 1080p 24 → 34 fps (26–28 with the thresholds alone). ``nocturne
+bench`` before and after, alternated: docs/performance.md.
 
 The CLI calls it first thing; ``VideoJob`` and ``LiveService`` call it too (it runs once), so
 whatever runs the product's graphs in-process — the tools, an embedding application — gets the

@@ -10,8 +10,7 @@ import torch
 
 from engines.errors import ModelNotAvailableError
 from engines.export import export_onnx
-from engines.io_specs import IO_SPECS
-from engines.onnx_opset import OPSET
+from engines.io_specs import IO_SPECS, OPSET
 from engines.registry import MODEL_NAMES, load_model
 
 FLOAT = onnx.TensorProto.FLOAT

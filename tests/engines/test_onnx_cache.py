@@ -8,7 +8,7 @@ import tempfile
 import onnxruntime
 
 from engines.onnx_cache import cache_dir, onnx_file
-from engines.onnx_opset import OPSET
+from engines.io_specs import OPSET
 from engines.registry import fingerprint, model_info
 
 
